@@ -1,0 +1,222 @@
+// Registry: the host-side C++ face of one backend, over the C ABI.
+//
+// Obtain one from kreg::host::OpenRegistry (host/), which loads the plugin;
+// or from Registry::Open when you already hold a plugin table.
+//
+// Thread safety: every method may be called concurrently from any thread.
+// Registry is a cheap shared handle: copies refer to the same backend, which
+// is destroyed (and its library released) when the last copy and the last
+// Watch from it are gone.
+#ifndef KREG_REGISTRY_HPP_
+#define KREG_REGISTRY_HPP_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "kreg/kreg.h"
+#include "kreg/status.hpp"
+#include "kreg/types.hpp"
+#include "kreg/validate.hpp"
+#include "kreg/views.hpp"
+
+namespace kreg {
+
+// Receives the plugin's log lines; called from any thread, concurrently.
+using LogFunction = std::function<void(kreg_log_level, std::string_view)>;
+
+struct OpenOptions {
+  std::vector<std::string> addrs;
+  std::chrono::milliseconds timeout{0};  // 0: the backend's default
+  std::string root;                      // empty: the backend's default
+  std::string username;
+  std::string password;
+  StringMap options;  // backend-specific
+  LogFunction log;    // empty: plugin logs are dropped
+  kreg_log_level log_level = KREG_LOG_INFO;
+};
+
+class Registry;
+
+// A running watch. Destroying it (or Cancel) stops it and returns only when
+// its callback is not running and will not run again. Cancel may be called
+// from inside the callback.
+class Watch {
+ public:
+  using Callback = std::function<void(const WatchEvent&)>;
+
+  ~Watch() { Cancel(); }
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+
+  void Cancel() {
+    if (watch_ != nullptr) {
+      plugin_->watch_cancel(watch_);
+      watch_ = nullptr;
+    }
+  }
+
+ private:
+  friend class Registry;
+  Watch(std::shared_ptr<const void> backend, const kreg_plugin* plugin, Callback fn)
+      : backend_(std::move(backend)), plugin_(plugin), fn_(std::move(fn)) {}
+
+  static void Trampoline(void* user_data, const kreg_watch_event* event) noexcept {
+    static_cast<Watch*>(user_data)->fn_(ToValue(*event));
+  }
+
+  std::shared_ptr<const void> backend_;  // keeps the backend and its library
+  const kreg_plugin* plugin_;
+  Callback fn_;
+  kreg_watch* watch_ = nullptr;
+};
+
+class Registry {
+ public:
+  // Creates a backend through `plugin`. `library` keeps the plugin's shared
+  // library loaded; it is released after the backend is destroyed.
+  static Status Open(std::shared_ptr<const void> library, const kreg_plugin* plugin,
+                     const OpenOptions& options, Registry* out) {
+    auto handle = std::make_shared<Handle>();
+    handle->library = std::move(library);
+    handle->plugin = plugin;
+    handle->log = options.log;
+
+    std::vector<kreg_str> addrs;
+    for (const auto& a : options.addrs) addrs.push_back(ToStr(a));
+    std::vector<kreg_kv> extras = ToKvs(options.options);
+    kreg_init_options c{};
+    c.struct_size = sizeof(c);
+    c.addrs = addrs.data();
+    c.addrs_count = addrs.size();
+    c.timeout_ms = options.timeout.count();
+    c.root = ToStr(options.root);
+    c.username = ToStr(options.username);
+    c.password = ToStr(options.password);
+    c.options = extras.data();
+    c.options_count = extras.size();
+    c.log.log = handle->log ? &Handle::LogTrampoline : &Handle::LogDiscard;
+    c.log.user_data = handle.get();
+    c.log.min_level = handle->log ? options.log_level : KREG_LOG_OFF;
+
+    ErrorBuffer err;
+    kreg_status st = plugin->create(&c, &handle->backend, err.data, sizeof(err.data));
+    if (st != KREG_OK) return Status(st, err.data);
+    out->handle_ = std::move(handle);
+    return Status::OK();
+  }
+
+  Registry() = default;
+  bool valid() const { return handle_ != nullptr; }
+
+  std::string Type() const { return handle_->plugin->type(handle_->backend); }
+  const kreg_plugin& plugin() const { return *handle_->plugin; }
+
+  Status Register(const Instance& instance, const RegisterOptions& options = {}) const {
+    Status s = ValidateInstanceKey(instance.service_name, instance.id);
+    if (!s.ok()) return s;
+    InstanceView view(instance);
+    kreg_register_options c{};
+    c.struct_size = sizeof(c);
+    c.ttl_ms = options.ttl.count();
+    c.refresh = options.refresh ? 1 : 0;
+    ErrorBuffer err;
+    return Result(handle_->plugin->register_instance(handle_->backend, view.get(), &c, err.data,
+                                                     sizeof(err.data)),
+                  err);
+  }
+
+  Status Deregister(const std::string& service_name, const std::string& id) const {
+    Status s = ValidateInstanceKey(service_name, id);
+    if (!s.ok()) return s;
+    Instance key;
+    key.service_name = service_name;
+    key.id = id;
+    InstanceView view(key);
+    ErrorBuffer err;
+    return Result(
+        handle_->plugin->deregister_instance(handle_->backend, view.get(), err.data, sizeof(err.data)),
+        err);
+  }
+
+  Status GetService(const std::string& service_name, Service* out) const {
+    Status s = ValidateName("service name", service_name);
+    if (!s.ok()) return s;
+    ErrorBuffer err;
+    return Result(handle_->plugin->get_service(handle_->backend, ToStr(service_name), &StoreService,
+                                               out, err.data, sizeof(err.data)),
+                  err);
+  }
+
+  Status ListServices(std::vector<Service>* out) const {
+    out->clear();
+    ErrorBuffer err;
+    return Result(handle_->plugin->list_services(handle_->backend, &AppendService, out, err.data,
+                                                 sizeof(err.data)),
+                  err);
+  }
+
+  Status SetProperty(const Property& property) const {
+    Status s = ValidateName("service name", property.service_name);
+    if (!s.ok()) return s;
+    PropertyView view(property);
+    ErrorBuffer err;
+    return Result(
+        handle_->plugin->set_property(handle_->backend, view.get(), err.data, sizeof(err.data)), err);
+  }
+
+  // Starts a watch over every service; `fn` runs on a backend thread, one
+  // event at a time. See kreg.h for the order of events.
+  Status StartWatch(Watch::Callback fn, std::unique_ptr<Watch>* out) const {
+    std::unique_ptr<Watch> w(new Watch(handle_, handle_->plugin, std::move(fn)));
+    ErrorBuffer err;
+    kreg_status st = handle_->plugin->watch(handle_->backend, &Watch::Trampoline, w.get(),
+                                            &w->watch_, err.data, sizeof(err.data));
+    if (st != KREG_OK) return Status(st, err.data);
+    *out = std::move(w);
+    return Status::OK();
+  }
+
+ private:
+  struct ErrorBuffer {
+    char data[1024] = {0};
+  };
+
+  struct Handle {
+    std::shared_ptr<const void> library;
+    const kreg_plugin* plugin = nullptr;
+    kreg_backend* backend = nullptr;
+    LogFunction log;
+
+    ~Handle() {
+      if (backend != nullptr) plugin->destroy(backend);
+    }
+
+    static void LogTrampoline(void* user_data, kreg_log_level level, kreg_str message) {
+      static_cast<Handle*>(user_data)->log(level, std::string_view(message.data, message.size));
+    }
+    static void LogDiscard(void*, kreg_log_level, kreg_str) {}
+  };
+
+  static Status Result(kreg_status st, const ErrorBuffer& err) {
+    if (st == KREG_OK) return Status::OK();
+    return Status(st, err.data);
+  }
+
+  static void StoreService(void* user_data, const kreg_service* service) {
+    *static_cast<Service*>(user_data) = ToValue(*service);
+  }
+  static void AppendService(void* user_data, const kreg_service* service) {
+    static_cast<std::vector<Service>*>(user_data)->push_back(ToValue(*service));
+  }
+
+  std::shared_ptr<Handle> handle_;
+};
+
+}  // namespace kreg
+
+#endif  // KREG_REGISTRY_HPP_

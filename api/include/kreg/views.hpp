@@ -1,0 +1,249 @@
+// Conversions between the C views of kreg.h and the C++ value types.
+//
+// ToValue(...) copies a borrowed C view into an owning C++ value.
+// The *View classes do the reverse: they borrow a C++ value (which must
+// outlive them and stay unchanged) and expose a C view of it, valid while
+// the *View object lives. Neither side of the ABI frees the other's memory.
+#ifndef KREG_VIEWS_HPP_
+#define KREG_VIEWS_HPP_
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kreg/kreg.h"
+#include "kreg/types.hpp"
+
+namespace kreg {
+
+inline kreg_str ToStr(std::string_view s) { return kreg_str{s.data(), s.size()}; }
+
+inline std::string ToString(kreg_str s) {
+  return s.size == 0 ? std::string() : std::string(s.data, s.size);
+}
+
+inline StringMap ToStringMap(const kreg_kv* kv, size_t count) {
+  StringMap out;
+  for (size_t i = 0; i < count; ++i) out[ToString(kv[i].key)] = ToString(kv[i].value);
+  return out;
+}
+
+inline std::vector<kreg_kv> ToKvs(const StringMap& map) {
+  std::vector<kreg_kv> out;
+  out.reserve(map.size());
+  for (const auto& [k, v] : map) out.push_back({ToStr(k), ToStr(v)});
+  return out;
+}
+
+inline Instance ToValue(const kreg_instance& c) {
+  Instance out;
+  out.id = ToString(c.id);
+  out.service_name = ToString(c.service_name);
+  out.zone = ToString(c.zone);
+  out.env = ToString(c.env);
+  out.hostname = ToString(c.hostname);
+  out.addrs = ToStringMap(c.addrs, c.addrs_count);
+  out.metadata = ToStringMap(c.metadata, c.metadata_count);
+  out.reg_time = c.reg_time;
+  out.update_time = c.update_time;
+  if (KREG_HAS_FIELD(&c, kreg_instance, data_version)) {
+    out.version = c.version;
+    out.data_version = c.data_version;
+  }
+  return out;
+}
+
+inline Property ToValue(const kreg_property& c) {
+  Property out;
+  out.service_name = ToString(c.service_name);
+  for (size_t i = 0; i < c.zone_weights_count; ++i) {
+    const kreg_zone_weight& zw = c.zone_weights[i];
+    ZoneWeight& w = out.zone_weights[ToString(zw.zone)];
+    w.src = ToString(zw.src);
+    for (size_t j = 0; j < zw.dst_count; ++j) w.dst[ToString(zw.dst[j].zone)] = zw.dst[j].weight;
+  }
+  for (size_t i = 0; i < c.attrs_count; ++i) {
+    out.attrs[ToString(c.attrs[i].instance_id)] = ToStringMap(c.attrs[i].attrs, c.attrs[i].attrs_count);
+  }
+  if (KREG_HAS_FIELD(&c, kreg_property, data_version)) {
+    out.version = c.version;
+    out.data_version = c.data_version;
+  }
+  return out;
+}
+
+inline Service ToValue(const kreg_service& c) {
+  Service out;
+  out.service_name = ToString(c.service_name);
+  for (size_t i = 0; i < c.instances_count; ++i) {
+    Instance inst = ToValue(c.instances[i]);
+    std::string zone = inst.zone;
+    std::string id = inst.id;
+    out.instances[zone][id] = std::move(inst);
+  }
+  out.metadata = ToStringMap(c.metadata, c.metadata_count);
+  out.update_time = c.update_time;
+  out.version = c.version;
+  return out;
+}
+
+inline WatchEvent ToValue(const kreg_watch_event& c) {
+  WatchEvent out;
+  switch (c.type) {
+    case KREG_EVENT_CREATE: out.type = EventType::kCreate; break;
+    case KREG_EVENT_MODIFY: out.type = EventType::kModify; break;
+    case KREG_EVENT_DELETE: out.type = EventType::kDelete; break;
+    case KREG_EVENT_SYNCED: out.type = EventType::kSynced; break;
+    case KREG_EVENT_ERROR: out.type = EventType::kError; break;
+  }
+  out.service_name = ToString(c.service_name);
+  if (c.info == KREG_INFO_INSTANCE && c.instance != nullptr) {
+    out.info = EventInfo::kInstance;
+    out.instance = ToValue(*c.instance);
+  } else if (c.info == KREG_INFO_PROPERTY && c.property != nullptr) {
+    out.info = EventInfo::kProperty;
+    out.property = ToValue(*c.property);
+  }
+  out.version = c.version;
+  out.data_version = c.data_version;
+  out.message = ToString(c.message);
+  return out;
+}
+
+class InstanceView {
+ public:
+  explicit InstanceView(const Instance& v) : addrs_(ToKvs(v.addrs)), metadata_(ToKvs(v.metadata)) {
+    view_.struct_size = sizeof(view_);
+    view_.id = ToStr(v.id);
+    view_.service_name = ToStr(v.service_name);
+    view_.zone = ToStr(v.zone);
+    view_.env = ToStr(v.env);
+    view_.hostname = ToStr(v.hostname);
+    view_.addrs = addrs_.data();
+    view_.addrs_count = addrs_.size();
+    view_.metadata = metadata_.data();
+    view_.metadata_count = metadata_.size();
+    view_.reg_time = v.reg_time;
+    view_.update_time = v.update_time;
+    view_.version = v.version;
+    view_.data_version = v.data_version;
+  }
+  InstanceView(const InstanceView&) = delete;
+  InstanceView& operator=(const InstanceView&) = delete;
+
+  const kreg_instance* get() const { return &view_; }
+
+ private:
+  std::vector<kreg_kv> addrs_;
+  std::vector<kreg_kv> metadata_;
+  kreg_instance view_{};
+};
+
+class PropertyView {
+ public:
+  explicit PropertyView(const Property& v) {
+    dsts_.reserve(v.zone_weights.size());
+    for (const auto& [zone, w] : v.zone_weights) {
+      std::vector<kreg_zone_weight_dst>& dst = dsts_.emplace_back();
+      for (const auto& [to, weight] : w.dst) dst.push_back({ToStr(to), weight});
+      weights_.push_back({ToStr(zone), ToStr(w.src), dst.data(), dst.size()});
+    }
+    attr_kvs_.reserve(v.attrs.size());
+    for (const auto& [id, attrs] : v.attrs) {
+      std::vector<kreg_kv>& kvs = attr_kvs_.emplace_back(ToKvs(attrs));
+      attrs_.push_back({ToStr(id), kvs.data(), kvs.size()});
+    }
+    view_.struct_size = sizeof(view_);
+    view_.service_name = ToStr(v.service_name);
+    view_.zone_weights = weights_.data();
+    view_.zone_weights_count = weights_.size();
+    view_.attrs = attrs_.data();
+    view_.attrs_count = attrs_.size();
+    view_.version = v.version;
+    view_.data_version = v.data_version;
+  }
+  PropertyView(const PropertyView&) = delete;
+  PropertyView& operator=(const PropertyView&) = delete;
+
+  const kreg_property* get() const { return &view_; }
+
+ private:
+  std::vector<std::vector<kreg_zone_weight_dst>> dsts_;
+  std::vector<kreg_zone_weight> weights_;
+  std::vector<std::vector<kreg_kv>> attr_kvs_;
+  std::vector<kreg_instance_attrs> attrs_;
+  kreg_property view_{};
+};
+
+class ServiceView {
+ public:
+  explicit ServiceView(const Service& v) : metadata_(ToKvs(v.metadata)) {
+    instances_.reserve(v.instance_count());
+    for (const auto& [zone, by_id] : v.instances) {
+      for (const auto& [id, inst] : by_id) {
+        // deque: growing it never moves the views the copies point into.
+        instance_views_.emplace_back(inst);
+        instances_.push_back(*instance_views_.back().get());
+      }
+    }
+    view_.struct_size = sizeof(view_);
+    view_.service_name = ToStr(v.service_name);
+    view_.instances = instances_.data();
+    view_.instances_count = instances_.size();
+    view_.metadata = metadata_.data();
+    view_.metadata_count = metadata_.size();
+    view_.update_time = v.update_time;
+    view_.version = v.version;
+  }
+  ServiceView(const ServiceView&) = delete;
+  ServiceView& operator=(const ServiceView&) = delete;
+
+  const kreg_service* get() const { return &view_; }
+
+ private:
+  std::deque<InstanceView> instance_views_;
+  std::vector<kreg_instance> instances_;
+  std::vector<kreg_kv> metadata_;
+  kreg_service view_{};
+};
+
+class WatchEventView {
+ public:
+  explicit WatchEventView(const WatchEvent& e) {
+    view_.struct_size = sizeof(view_);
+    switch (e.type) {
+      case EventType::kCreate: view_.type = KREG_EVENT_CREATE; break;
+      case EventType::kModify: view_.type = KREG_EVENT_MODIFY; break;
+      case EventType::kDelete: view_.type = KREG_EVENT_DELETE; break;
+      case EventType::kSynced: view_.type = KREG_EVENT_SYNCED; break;
+      case EventType::kError: view_.type = KREG_EVENT_ERROR; break;
+    }
+    view_.info = KREG_INFO_NONE;
+    if (e.info == EventInfo::kInstance) {
+      view_.info = KREG_INFO_INSTANCE;
+      view_.instance = instance_.emplace(e.instance).get();
+    } else if (e.info == EventInfo::kProperty) {
+      view_.info = KREG_INFO_PROPERTY;
+      view_.property = property_.emplace(e.property).get();
+    }
+    view_.service_name = ToStr(e.service_name);
+    view_.version = e.version;
+    view_.data_version = e.data_version;
+    view_.message = ToStr(e.message);
+  }
+  WatchEventView(const WatchEventView&) = delete;
+  WatchEventView& operator=(const WatchEventView&) = delete;
+
+  const kreg_watch_event* get() const { return &view_; }
+
+ private:
+  std::optional<InstanceView> instance_;
+  std::optional<PropertyView> property_;
+  kreg_watch_event view_{};
+};
+
+}  // namespace kreg
+
+#endif  // KREG_VIEWS_HPP_
