@@ -1,0 +1,143 @@
+#include "kreg/host/plugin_loader.h"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+namespace kreg {
+namespace host {
+
+namespace fs = std::filesystem;
+namespace dll = boost::dll;
+
+namespace {
+
+bool HasElfHeader(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {0};
+  in.read(magic, sizeof(magic));
+  return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+}
+
+// Loads `path` and negotiates the ABI through its entry point.
+Status LoadFile(const std::string& path, LoadedPlugin* out) {
+  if (!HasElfHeader(path)) {
+    return Status::InvalidArgument(path + " is not a shared object (no ELF header); point registry.plugin at a "
+                                          "libkreg_<name>.so built against kreg.h");
+  }
+  // RTLD_NODELETE: a plugin's threads or thread-local destructors may still
+  // be winding down when the last Registry goes, so the code stays mapped
+  // for the life of the process (as Envoy does for dynamic modules).
+  auto mode = dll::load_mode::rtld_now | dll::load_mode::rtld_local |
+              static_cast<dll::load_mode::type>(RTLD_NODELETE);
+  std::error_code ec;
+  auto library = std::make_shared<dll::shared_library>();
+  library->load(path, ec, mode);
+  if (ec) {
+    const char* why = dlerror();
+    return Status::InvalidArgument("cannot load plugin " + path + ": " + (why != nullptr ? why : ec.message()));
+  }
+  if (!library->has(KREG_PLUGIN_ENTRY_SYMBOL)) {
+    return Status::InvalidArgument(path + " is not a kreg plugin: it does not export the entry symbol `" +
+                                   KREG_PLUGIN_ENTRY_SYMBOL + "` (define it with KREG_DEFINE_PLUGIN)");
+  }
+  auto& entry = library->get<std::remove_pointer_t<kreg_plugin_entry_fn>>(KREG_PLUGIN_ENTRY_SYMBOL);
+  kreg_host_info host{};
+  host.struct_size = sizeof(host);
+  host.abi_major = KREG_ABI_VERSION_MAJOR;
+  host.abi_minor = KREG_ABI_VERSION_MINOR;
+  const kreg_plugin* table = nullptr;
+  char err[1024] = {0};
+  kreg_status st = entry(&host, &table, err, sizeof(err));
+  if (st != KREG_OK) return Status(st, "plugin " + path + " refused to load: " + err);
+  if (table == nullptr) return Status::Internal("plugin " + path + " returned no function table");
+  if (table->abi_major != KREG_ABI_VERSION_MAJOR) {
+    return Status::Incompatible("plugin " + path + " was built for kreg ABI " + std::to_string(table->abi_major) +
+                                "." + std::to_string(table->abi_minor) + ", this host speaks " +
+                                std::to_string(KREG_ABI_VERSION_MAJOR) + "." +
+                                std::to_string(KREG_ABI_VERSION_MINOR) + "; rebuild the plugin");
+  }
+  if (table->struct_size < offsetof(kreg_plugin, set_property) + sizeof(table->set_property)) {
+    return Status::Incompatible("plugin " + path + " has a function table smaller than ABI 1.0 defines");
+  }
+  out->path = path;
+  out->table = table;
+  out->library = std::move(library);
+  return Status::OK();
+}
+
+}  // namespace
+
+std::vector<std::string> PluginSearchDirs(const std::string& plugin_dir) {
+  std::vector<std::string> dirs;
+  if (!plugin_dir.empty()) dirs.push_back(plugin_dir);
+  if (const char* env = std::getenv("KREG_PLUGIN_PATH")) {
+    std::string list = env;
+    size_t start = 0;
+    while (start <= list.size()) {
+      size_t end = list.find(':', start);
+      if (end == std::string::npos) end = list.size();
+      if (end > start) dirs.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  std::error_code ec;
+  fs::path exe_dir = dll::program_location(ec).parent_path();
+  if (!ec) {
+    dirs.push_back((exe_dir / ".." / "plugins").lexically_normal().string());
+    dirs.push_back((exe_dir / ".." / "lib" / "kreg" / "plugins").lexically_normal().string());
+  }
+  return dirs;
+}
+
+std::string PluginFileName(const std::string& name) { return "libkreg_" + name + ".so"; }
+
+Status LoadPlugin(const std::string& name_or_path, const std::vector<std::string>& dirs, LoadedPlugin* out) {
+  if (name_or_path.find('/') != std::string::npos) {
+    if (!fs::exists(name_or_path)) return Status::NotFound("plugin file " + name_or_path + " does not exist");
+    return LoadFile(name_or_path, out);
+  }
+  std::string looked;
+  for (const auto& dir : dirs) {
+    fs::path candidate = fs::path(dir) / PluginFileName(name_or_path);
+    if (fs::exists(candidate)) return LoadFile(candidate.string(), out);
+    looked += (looked.empty() ? "" : ", ") + candidate.string();
+  }
+  return Status::NotFound("plugin \"" + name_or_path + "\" not found; looked for " +
+                          (looked.empty() ? std::string("it nowhere (no plugin dirs)") : looked) +
+                          " (set registry.plugin_dir, KREG_PLUGIN_PATH, or give a path)");
+}
+
+std::vector<PluginListing> ListPlugins(const std::vector<std::string>& dirs) {
+  std::vector<PluginListing> found;
+  std::set<std::string> seen_names;
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    std::set<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      std::string file = entry.path().filename().string();
+      if (file.rfind("libkreg_", 0) == 0 && entry.path().extension() == ".so") files.insert(entry.path());
+    }
+    for (const auto& file : files) {
+      std::string name = file.stem().string().substr(std::string("libkreg_").size());
+      if (!seen_names.insert(name).second) continue;  // shadowed by an earlier dir
+      PluginListing listing;
+      LoadedPlugin loaded;
+      listing.path = file.string();
+      listing.status = LoadFile(listing.path, &loaded);
+      listing.table = loaded.table;
+      listing.library = loaded.library;
+      found.push_back(std::move(listing));
+    }
+  }
+  return found;
+}
+
+}  // namespace host
+}  // namespace kreg

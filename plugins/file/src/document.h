@@ -1,0 +1,89 @@
+// Document: the registry file as a JSON tree, for one read-modify-write.
+//
+// Writers change only the entries they touch and leave the rest of the tree
+// as parsed, so a record some other tool wrote (malformed, or with fields
+// this plugin does not know) survives the rewrite.
+//
+// Not thread-safe: one writer at a time, under the file lock.
+#ifndef KREG_PLUGINS_FILE_DOCUMENT_H_
+#define KREG_PLUGINS_FILE_DOCUMENT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "file_format.h"
+#include "kreg/status.hpp"
+#include "kreg/types.hpp"
+
+namespace kreg {
+namespace file {
+
+class Document {
+ public:
+  // An empty registry: what a missing file reads as.
+  explicit Document(std::string path);
+
+  // Parses the content of the file at `path`. CORRUPT, saying what is
+  // wrong, when it is not a kreg file (not JSON, empty, truncated, or the
+  // wrong top-level shape or format_version).
+  static Status Parse(std::string path, std::string_view bytes, Document* out);
+
+  std::string Serialize() const;
+
+  const std::string& path() const { return path_; }
+  int64_t revision() const { return root_["revision"].get<int64_t>(); }
+  // The "services" object (checked to be one).
+  const nlohmann::json& services() const { return root_["services"]; }
+  // True once anything was changed since Parse, leases included.
+  bool dirty() const { return dirty_; }
+  // Records that the file now holds this content: dirty() is false until
+  // the next change.
+  void MarkSaved() { dirty_ = false; }
+
+  // Removes every instance entry whose lease ended before `now_ms`, each as
+  // a change of its own (so a watcher can give each delete its own
+  // version). Entries without a readable lease and malformed services are
+  // left alone. Returns how many were removed.
+  int SweepExpired(int64_t now_ms);
+
+  // True when (service, id) holds an instance entry readers would return
+  // (expired or not); *out is that entry.
+  bool GetInstance(const std::string& service, const std::string& id, InstanceEntry* out) const;
+
+  // Stores `instance` (whose service_name and id are the key) as a change:
+  // creates the entry (data_version 1) or rewrites it (data_version + 1),
+  // with the lease ending at `expires_at_ms`. A malformed entry under the
+  // key is replaced. CORRUPT when the service record is malformed.
+  Status PutInstance(const Instance& instance, int64_t expires_at_ms);
+
+  // Moves the lease end of an entry GetInstance accepts. Not a change: the
+  // revision and versions stay, no watcher sees an event.
+  void RenewLease(const std::string& service, const std::string& id, int64_t expires_at_ms);
+
+  // Removes the entry under (service, id) as a change; *removed is false
+  // (and nothing changes) when there is none. CORRUPT when the service
+  // record is malformed.
+  Status RemoveInstance(const std::string& service, const std::string& id, bool* removed);
+
+  // Stores the service's property as a change, creating or replacing it.
+  Status PutProperty(const Property& property);
+
+ private:
+  // The next revision, stamped into the file and service `record`.
+  int64_t Bump(nlohmann::json* record);
+  // The record of `service`, created when missing and `create` is set;
+  // null (and OK) when missing and not created.
+  Status MutableService(const std::string& service, bool create, nlohmann::json** out);
+
+  std::string path_;
+  nlohmann::json root_;
+  bool dirty_ = false;
+};
+
+}  // namespace file
+}  // namespace kreg
+
+#endif  // KREG_PLUGINS_FILE_DOCUMENT_H_

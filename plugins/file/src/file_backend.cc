@@ -1,0 +1,122 @@
+#include "file_backend.h"
+
+#include "clock.h"
+#include "file_options.h"
+#include "file_watch.h"
+#include "format/json_format.h"
+#include "kreg/validate.hpp"
+
+namespace kreg {
+namespace file {
+
+namespace {
+
+std::string Describe(const std::string& service, const std::string& id) { return service + "/" + id; }
+
+}  // namespace
+
+FileBackend::FileBackend(std::shared_ptr<FileStore> store, plugin::Logger log)
+    : store_(std::move(store)), log_(log) {}
+
+Status FileBackend::Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out) {
+  FileOptions options;
+  Status s = ParseFileOptions(config, &options);
+  if (!s.ok()) return s;
+  config.log.Debug("file: registry file " + options.path);
+  out->reset(new FileBackend(std::make_shared<FileStore>(options.path, config.log), config.log));
+  return Status::OK();
+}
+
+Status FileBackend::Register(const Instance& instance, const RegisterOptions& options) {
+  const int64_t now_ms = NowMs();
+  const int64_t ttl_ms = options.ttl.count();
+  const InstanceKey key{instance.service_name, instance.id};
+  if (!options.refresh) {
+    std::lock_guard<std::mutex> lock(leases_mu_);
+    auto lease = leases_.find(key);
+    if (lease != leases_.end() && lease->second - now_ms >= ttl_ms / 2) return Status::OK();
+  }
+
+  Instance stored = instance;
+  stored.version = 0;
+  stored.data_version = 0;
+  if (stored.update_time == 0) stored.update_time = now_ms / 1000;
+  Instance sized = stored;
+  if (sized.reg_time == 0) sized.reg_time = stored.update_time;
+  Status s = ValidateStoredSize("instance", Describe(key.first, key.second),
+                                format::EncodeInstance(sized).size(), kMaxStoredBytes);
+  if (!s.ok()) return s;
+
+  const int64_t expires_at_ms = now_ms + ttl_ms;
+  const char* what = "";
+  s = store_->Update(now_ms, [&](Document* doc) {
+    InstanceEntry old;
+    bool exists = doc->GetInstance(key.first, key.second, &old);
+    if (exists && !options.refresh) {
+      what = "lease renewed";
+      doc->RenewLease(key.first, key.second, expires_at_ms);
+      return Status::OK();
+    }
+    what = exists ? "rewritten" : "created";
+    // A refresh keeps the registration time unless the caller sets one.
+    if (stored.reg_time == 0) stored.reg_time = exists ? old.instance.reg_time : stored.update_time;
+    return doc->PutInstance(stored, expires_at_ms);
+  });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(leases_mu_);
+    leases_[key] = expires_at_ms;
+  }
+  log_.Debug("file: register " + Describe(key.first, key.second) + ": " + what);
+  return Status::OK();
+}
+
+Status FileBackend::Deregister(const std::string& service_name, const std::string& id) {
+  bool removed = false;
+  Status s = store_->Update(NowMs(), [&](Document* doc) { return doc->RemoveInstance(service_name, id, &removed); });
+  if (!s.ok()) return s;
+  {
+    std::lock_guard<std::mutex> lock(leases_mu_);
+    leases_.erase(InstanceKey(service_name, id));
+  }
+  log_.Debug("file: deregister " + Describe(service_name, id) + (removed ? ": removed" : ": was absent"));
+  return Status::OK();
+}
+
+Status FileBackend::GetService(const std::string& service_name, Service* out) {
+  std::shared_ptr<const Snapshot> snapshot;
+  Status s = store_->Read(&snapshot);
+  if (!s.ok()) return s;
+  auto record = snapshot->services.find(service_name);
+  if (record == snapshot->services.end()) {
+    return Status::NotFound("service \"" + service_name + "\" does not exist in " + store_->path());
+  }
+  *out = ToService(service_name, record->second, NowMs());
+  return Status::OK();
+}
+
+Status FileBackend::ListServices(std::vector<Service>* out) {
+  std::shared_ptr<const Snapshot> snapshot;
+  Status s = store_->Read(&snapshot);
+  if (!s.ok()) return s;
+  const int64_t now_ms = NowMs();
+  out->clear();
+  for (const auto& [name, record] : snapshot->services) out->push_back(ToService(name, record, now_ms));
+  return Status::OK();
+}
+
+Status FileBackend::SetProperty(const Property& property) {
+  Status s = ValidateStoredSize("property of service", property.service_name,
+                                format::EncodeProperty(property).size(), kMaxStoredBytes);
+  if (!s.ok()) return s;
+  s = store_->Update(NowMs(), [&](Document* doc) { return doc->PutProperty(property); });
+  if (s.ok()) log_.Debug("file: set property of " + property.service_name);
+  return s;
+}
+
+Status FileBackend::Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_ptr<plugin::WatchSource>* source) {
+  return FileWatch::Start(store_, std::move(sink), log_, source);
+}
+
+}  // namespace file
+}  // namespace kreg

@@ -1,0 +1,172 @@
+#include "file_watch.h"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "clock.h"
+#include "path_util.h"
+
+namespace kreg {
+namespace file {
+
+namespace {
+
+// A lease is swept this long after it ends, so that the sweeping process
+// also sees it as ended with a clock a little behind the registrant's.
+constexpr int64_t kExpiryGraceMs = 50;
+// After a sweep that could not write, wait this long before the next try.
+constexpr int64_t kSweepRetryMs = 1000;
+
+WatchEvent ErrorEvent(std::string message) {
+  WatchEvent e;
+  e.type = EventType::kError;
+  e.message = std::move(message);
+  return e;
+}
+
+}  // namespace
+
+FileWatch::FileWatch(std::shared_ptr<FileStore> store, std::shared_ptr<plugin::EventSink> sink,
+                     plugin::Logger log)
+    : store_(std::move(store)), sink_(std::move(sink)), log_(log), name_(BaseName(store_->path())) {}
+
+Status FileWatch::Start(std::shared_ptr<FileStore> store, std::shared_ptr<plugin::EventSink> sink,
+                        plugin::Logger log, std::unique_ptr<plugin::WatchSource>* out) {
+  std::unique_ptr<FileWatch> watch(new FileWatch(std::move(store), std::move(sink), log));
+  Status s = watch->Init();
+  if (!s.ok()) return s;
+  FileWatch* self = watch.get();
+  watch->thread_ = std::thread([self] { self->Run(); });
+  *out = std::move(watch);
+  return Status::OK();
+}
+
+Status FileWatch::Init() {
+  const std::string dir = DirName(store_->path());
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) return Status::Unavailable(std::string("cannot create an eventfd: ") + std::strerror(errno));
+  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) return Status::Unavailable(std::string("cannot start inotify: ") + std::strerror(errno));
+  // Replacement by rename, in-place edits, and removal or renaming away.
+  uint32_t mask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM;
+  if (inotify_add_watch(inotify_fd_, dir.c_str(), mask) < 0) {
+    return Status::Unavailable("cannot watch directory " + dir + ": " + std::strerror(errno));
+  }
+  // Watching starts before the first read, so a change between them is
+  // seen as one more change and not lost.
+  std::shared_ptr<const Snapshot> snapshot;
+  Status s = store_->Read(&snapshot);
+  if (!s.ok()) return s;
+  for (WatchEvent& e : state_.Advance(*snapshot, NowMs())) sink_->Push(std::move(e));
+  earliest_expiry_ms_ = snapshot->earliest_expiry_ms;
+  WatchEvent synced;
+  synced.type = EventType::kSynced;
+  sink_->Push(std::move(synced));
+  log_.Debug("file: watching " + store_->path());
+  return Status::OK();
+}
+
+FileWatch::~FileWatch() {
+  if (thread_.joinable()) {
+    uint64_t one = 1;
+    // An eventfd write of 1 cannot fail short of overflow.
+    ssize_t n = write(wake_fd_, &one, sizeof(one));
+    (void)n;
+    thread_.join();
+  }
+  if (inotify_fd_ >= 0) close(inotify_fd_);
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void FileWatch::Run() {
+  for (;;) {
+    pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
+    nfds_t count = inotify_fd_ >= 0 ? 2 : 1;
+    int rc = poll(fds, count, SweepTimeoutMs());
+    if (rc < 0 && errno != EINTR) {
+      log_.Error(std::string("file: watch of " + store_->path() + " stopped: poll failed: ") + std::strerror(errno));
+      sink_->Push(ErrorEvent("the watch of " + store_->path() + " stopped: poll failed"));
+      return;
+    }
+    if (fds[0].revents != 0) return;
+    if (count == 2 && fds[1].revents != 0 && FileChanged()) Reload();
+    if (SweepTimeoutMs() == 0) {
+      Sweep();
+      Reload();
+    }
+  }
+}
+
+bool FileWatch::FileChanged() {
+  alignas(inotify_event) char buf[4096];
+  bool changed = false;
+  for (;;) {
+    ssize_t n = read(inotify_fd_, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return changed;  // EAGAIN: drained
+    for (ssize_t at = 0; at < n;) {
+      const auto* ev = reinterpret_cast<const inotify_event*>(buf + at);
+      at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+      if ((ev->mask & IN_IGNORED) != 0) {
+        // The directory itself is gone: no more notifications will come.
+        std::string message = "the directory of " + store_->path() + " was removed; the watch sees no more changes";
+        log_.Error("file: " + message);
+        sink_->Push(ErrorEvent(message));
+        close(inotify_fd_);
+        inotify_fd_ = -1;
+        return true;
+      }
+      // An overflowed queue may have dropped events of our file.
+      if ((ev->mask & IN_Q_OVERFLOW) != 0 || (ev->len > 0 && name_ == ev->name)) changed = true;
+    }
+  }
+}
+
+void FileWatch::Reload() {
+  std::shared_ptr<const Snapshot> snapshot;
+  Status s = store_->Read(&snapshot);
+  if (!s.ok()) {
+    if (!broken_) {
+      broken_ = true;
+      log_.Warn("file: watch cannot read the registry: " + s.message());
+      sink_->Push(ErrorEvent(s.message()));
+    }
+    return;
+  }
+  if (broken_) {
+    broken_ = false;
+    log_.Info("file: " + store_->path() + " is readable again; the watch resumes");
+  }
+  for (WatchEvent& e : state_.Advance(*snapshot, NowMs())) sink_->Push(std::move(e));
+  earliest_expiry_ms_ = snapshot->earliest_expiry_ms;
+}
+
+void FileWatch::Sweep() {
+  // An empty mutation: Update itself removes the expired leases.
+  Status s = store_->Update(NowMs(), [](Document*) { return Status::OK(); });
+  if (s.ok()) {
+    sweep_not_before_ms_ = NowMs() + kExpiryGraceMs;
+  } else {
+    log_.Warn("file: cannot remove expired instances: " + s.message());
+    sweep_not_before_ms_ = NowMs() + kSweepRetryMs;
+  }
+}
+
+int FileWatch::SweepTimeoutMs() const {
+  // No lease, or one so far away that adding the grace would overflow.
+  if (broken_ || earliest_expiry_ms_ > std::numeric_limits<int64_t>::max() - kExpiryGraceMs) return -1;
+  int64_t due = std::max(earliest_expiry_ms_ + kExpiryGraceMs, sweep_not_before_ms_);
+  return static_cast<int>(std::clamp<int64_t>(due - NowMs(), 0, INT_MAX));
+}
+
+}  // namespace file
+}  // namespace kreg

@@ -1,0 +1,72 @@
+// FileWatch: the live side of a watch on the registry file.
+//
+// A thread waits in poll() on an inotify watch of the file's directory
+// (a writer's rename lands as IN_MOVED_TO, an in-place edit as
+// IN_CLOSE_WRITE) and on an eventfd that the destructor signals. On a
+// change of the file it re-reads it and pushes what WatchState finds.
+//
+// Leases: when the earliest lease in the file has ended (plus a little
+// grace for clock granularity) and no process has written since, the
+// thread removes the expired entries itself through FileStore::Update, so
+// their deletes are reported within about a second even if nobody writes.
+//
+// When the file stops being a kreg file the watch pushes one ERROR event,
+// keeps its last state, and carries on from there once the file is fixed.
+#ifndef KREG_PLUGINS_FILE_FILE_WATCH_H_
+#define KREG_PLUGINS_FILE_FILE_WATCH_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "file_store.h"
+#include "kreg/plugin.hpp"
+#include "kreg/status.hpp"
+#include "watch_state.h"
+
+namespace kreg {
+namespace file {
+
+class FileWatch : public plugin::WatchSource {
+ public:
+  // Pushes the initial state and SYNCED into `sink`, then starts the
+  // thread. Fails (pushing nothing) when the file cannot be read.
+  static Status Start(std::shared_ptr<FileStore> store, std::shared_ptr<plugin::EventSink> sink,
+                      plugin::Logger log, std::unique_ptr<plugin::WatchSource>* out);
+
+  // Stops the thread and returns when it has ended.
+  ~FileWatch() override;
+
+ private:
+  FileWatch(std::shared_ptr<FileStore> store, std::shared_ptr<plugin::EventSink> sink, plugin::Logger log);
+
+  Status Init();
+  void Run();
+  // Drains the inotify queue; true when it reported a change of our file.
+  bool FileChanged();
+  // Re-reads the file and pushes the events since the last read.
+  void Reload();
+  // Removes expired leases from the file.
+  void Sweep();
+  // poll() timeout until the next sweep is due; -1 for none.
+  int SweepTimeoutMs() const;
+
+  const std::shared_ptr<FileStore> store_;
+  const std::shared_ptr<plugin::EventSink> sink_;
+  const plugin::Logger log_;
+  const std::string name_;  // the file's name in its directory
+  int inotify_fd_ = -1;     // -1 once the directory is gone
+  int wake_fd_ = -1;        // eventfd: readable when the watch must stop
+  WatchState state_;
+  bool broken_ = false;  // the file was unreadable at the last read
+  // Fields below: when the next sweep is due, in unix ms.
+  int64_t earliest_expiry_ms_ = 0;
+  int64_t sweep_not_before_ms_ = 0;  // backoff after a sweep that failed
+  std::thread thread_;
+};
+
+}  // namespace file
+}  // namespace kreg
+
+#endif  // KREG_PLUGINS_FILE_FILE_WATCH_H_

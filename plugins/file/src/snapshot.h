@@ -1,0 +1,47 @@
+// Snapshot: the registry file decoded for readers, immutable once built.
+//
+// It holds every well-formed record, expired leases included: whether an
+// expired entry is gone is the reader's call (get/list hide it, a watch
+// waits for the write that removes it so the delete gets a version).
+#ifndef KREG_PLUGINS_FILE_SNAPSHOT_H_
+#define KREG_PLUGINS_FILE_SNAPSHOT_H_
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "document.h"
+#include "file_format.h"
+#include "kreg/plugin.hpp"
+#include "kreg/types.hpp"
+
+namespace kreg {
+namespace file {
+
+struct ServiceRecord {
+  int64_t version = 0;
+  std::map<std::string, InstanceEntry> instances;  // id -> entry
+  std::optional<Property> property;
+};
+
+struct Snapshot {
+  int64_t revision = 0;
+  std::map<std::string, ServiceRecord> services;
+  // The earliest lease end of any instance; INT64_MAX when there is none.
+  int64_t earliest_expiry_ms = std::numeric_limits<int64_t>::max();
+};
+
+// Decodes `doc`, logging (warn) and skipping each malformed record.
+Snapshot DecodeSnapshot(const Document& doc, const plugin::Logger& log);
+
+// The service as get_service returns it: instances whose lease has not
+// ended by `now_ms`, the property merged in, update_time the latest of its
+// instances'.
+Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms);
+
+}  // namespace file
+}  // namespace kreg
+
+#endif  // KREG_PLUGINS_FILE_SNAPSHOT_H_

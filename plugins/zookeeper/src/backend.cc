@@ -1,0 +1,276 @@
+#include "backend.h"
+
+#include <algorithm>
+#include <ctime>
+#include <utility>
+
+#include "format/json_format.h"
+#include "kreg/validate.hpp"
+#include "nodes.h"
+#include "status.h"
+#include "watch.h"
+
+namespace kreg {
+namespace zk {
+
+namespace {
+
+int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// How often the maintenance thread looks for lapsed leases; an instance
+// outlives its TTL by at most this much.
+constexpr std::chrono::milliseconds kMaintainPeriod{200};
+
+}  // namespace
+
+Status ZkBackend::Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out) {
+  Options options;
+  Status s = ParseOptions(config, &options);
+  if (!s.ok()) return s;
+  std::unique_ptr<Session> session;
+  s = Session::Open(options, config.log, &session);
+  if (!s.ok()) return s;
+  out->reset(new ZkBackend(options, config.log, std::move(session)));
+  return Status::OK();
+}
+
+ZkBackend::ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr<Session> session)
+    : options_(options), log_(log), layout_(options.root), session_(std::move(session)) {
+  session_->Subscribe(this);
+  maintainer_ = std::thread([this] { Maintain(); });
+}
+
+ZkBackend::~ZkBackend() {
+  session_->Unsubscribe(this);
+  {
+    std::lock_guard<std::mutex> lock(maintain_mu_);
+    stopping_.store(true);
+  }
+  maintain_cv_.notify_all();
+  maintainer_.join();
+  session_.reset();
+}
+
+void ZkBackend::OnNewSession() {
+  held_.MarkAllForRecreate();
+  {
+    std::lock_guard<std::mutex> lock(maintain_mu_);
+    wake_ = true;
+  }
+  maintain_cv_.notify_all();
+}
+
+Status ZkBackend::Register(const Instance& instance, const RegisterOptions& options) {
+  const std::string key = HeldInstances::Key(instance.service_name, instance.id);
+  // The keepalive path: no ZooKeeper request.
+  if (!options.refresh && held_.Renew(key, options.ttl)) return Status::OK();
+
+  Instance stored = instance;
+  stored.version = 0;
+  stored.data_version = 0;
+  int64_t now = UnixNow();
+  if (stored.reg_time == 0) stored.reg_time = held_.RegTime(key);
+  if (stored.reg_time == 0) stored.reg_time = now;
+  stored.update_time = now;
+  std::string json = format::EncodeInstance(stored);
+  Status s = ValidateStoredSize("instance", instance.service_name + "/" + instance.id, json.size(),
+                                kMaxStoredBytes);
+  if (!s.ok()) return s;
+
+  const std::string path = layout_.Instance(instance.service_name, instance.id);
+  Deadline deadline = OpDeadline();
+  std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
+  bool held = held_.Contains(key);
+  if (held && !options.refresh) return held_.Renew(key, options.ttl) ? Status::OK() : Status::OK();
+  if (held) {
+    Reply r = session_->Set(path, json, -1, deadline);
+    if (r.rc == ZNONODE) {
+      s = CreateOwnedEphemeral(session_.get(), path, json, deadline);
+    } else if (r.rc != ZOK) {
+      s = ZkStatus(r.rc, "write", path);
+    }
+  } else {
+    s = CreateOwnedEphemeral(session_.get(), path, json, deadline);
+  }
+  if (!s.ok()) return s;
+  HeldInstance entry;
+  entry.service = instance.service_name;
+  entry.id = instance.id;
+  entry.json = std::move(json);
+  entry.reg_time = stored.reg_time;
+  entry.ttl = options.ttl;
+  entry.deadline = LeaseClock::now() + options.ttl;
+  held_.Put(key, std::move(entry));
+  return Status::OK();
+}
+
+Status ZkBackend::Deregister(const std::string& service_name, const std::string& id) {
+  const std::string key = HeldInstances::Key(service_name, id);
+  const std::string path = layout_.Instance(service_name, id);
+  std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
+  HeldInstance entry;
+  bool held = held_.Take(key, &entry);
+  int rc = session_->Delete(path, -1, OpDeadline()).rc;
+  if (rc == ZOK || rc == ZNONODE) return Status::OK();
+  if (held) {
+    // Let the maintenance thread retry the delete as a lapsed lease.
+    entry.deadline = LeaseClock::now();
+    held_.Put(key, std::move(entry));
+  }
+  return ZkStatus(rc, "delete", path);
+}
+
+Status ZkBackend::GetService(const std::string& service_name, Service* out) {
+  Deadline deadline = OpDeadline();
+  const std::string service_path = layout_.Service(service_name);
+  Reply svc = session_->Exists(service_path, false, deadline);
+  if (svc.rc == ZNONODE) {
+    return Status::NotFound("service \"" + service_name + "\" does not exist (no znode " + service_path + ")");
+  }
+  if (svc.rc != ZOK) return ZkStatus(svc.rc, "read", service_path);
+
+  Service service;
+  service.service_name = service_name;
+  int64_t version = 0;
+  int64_t mtime = svc.stat.mtime;
+  const std::string dir = layout_.InstanceDir(service_name);
+  Reply children = session_->GetChildren(dir, false, deadline);
+  if (children.rc != ZOK && children.rc != ZNONODE) return ZkStatus(children.rc, "list", dir);
+  if (children.rc == ZOK) version = std::max(version, children.stat.pzxid);
+  for (const std::string& id : children.children) {
+    if (!ValidateName("instance id", id).ok()) {
+      log_.Warn("zookeeper: skipping node with an invalid instance id: " + dir + "/" + id);
+      continue;
+    }
+    Instance instance;
+    Stat stat;
+    Status error;
+    const std::string path = layout_.Instance(service_name, id);
+    switch (ReadInstance(session_.get(), log_, path, service_name, id, false, deadline, &instance, &stat, &error)) {
+      case ReadResult::kOk:
+        version = std::max(version, stat.mzxid);
+        mtime = std::max(mtime, stat.mtime);
+        service.instances[instance.zone][id] = std::move(instance);
+        break;
+      case ReadResult::kMissing:
+      case ReadResult::kMalformed:
+        break;
+      case ReadResult::kError:
+        return error;
+    }
+  }
+
+  Property property;
+  Stat stat;
+  Status error;
+  switch (ReadProperty(session_.get(), log_, layout_.Property(service_name), service_name, false, deadline,
+                       &property, &stat, &error)) {
+    case ReadResult::kOk:
+      version = std::max(version, stat.mzxid);
+      mtime = std::max(mtime, stat.mtime);
+      format::MergeProperty(property, &service);
+      break;
+    case ReadResult::kMissing:
+    case ReadResult::kMalformed:
+      break;
+    case ReadResult::kError:
+      return error;
+  }
+  Reply property_dir = session_->Exists(layout_.PropertyDir(service_name), false, deadline);
+  if (property_dir.rc == ZOK) version = std::max(version, property_dir.stat.pzxid);
+
+  service.version = version;
+  service.update_time = mtime / 1000;
+  *out = std::move(service);
+  return Status::OK();
+}
+
+Status ZkBackend::ListServices(std::vector<Service>* out) {
+  Reply root = session_->GetChildren(layout_.root(), false, OpDeadline());
+  if (root.rc == ZNONODE) return Status::OK();
+  if (root.rc != ZOK) return ZkStatus(root.rc, "list", layout_.root());
+  std::sort(root.children.begin(), root.children.end());
+  for (const std::string& name : root.children) {
+    if (!ValidateName("service name", name).ok()) continue;
+    Service service;
+    Status s = GetService(name, &service);
+    if (s.code() == KREG_NOT_FOUND) continue;  // deleted since the listing
+    if (!s.ok()) return s;
+    out->push_back(std::move(service));
+  }
+  return Status::OK();
+}
+
+Status ZkBackend::SetProperty(const Property& property) {
+  Property stored = property;
+  stored.version = 0;
+  stored.data_version = 0;
+  std::string json = format::EncodeProperty(stored);
+  Status s = ValidateStoredSize("property", property.service_name, json.size(), kMaxStoredBytes);
+  if (!s.ok()) return s;
+  const std::string path = layout_.Property(property.service_name);
+  Deadline deadline = OpDeadline();
+  // A create that loses to a concurrent creator writes over it instead.
+  for (;;) {
+    int rc = session_->Set(path, json, -1, deadline).rc;
+    if (rc == ZOK) return Status::OK();
+    if (rc != ZNONODE) return ZkStatus(rc, "write", path);
+    rc = CreateWithParents(session_.get(), path, json, 0, deadline);
+    if (rc == ZOK) return Status::OK();
+    if (rc != ZNODEEXISTS) return ZkStatus(rc, "create", path);
+  }
+}
+
+Status ZkBackend::Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_ptr<plugin::WatchSource>* source) {
+  return ZkWatch::Start(session_.get(), &layout_, log_, options_.timeout, std::move(sink), source);
+}
+
+void ZkBackend::Maintain() {
+  std::unique_lock<std::mutex> lock(maintain_mu_);
+  while (!stopping_.load()) {
+    maintain_cv_.wait_for(lock, kMaintainPeriod, [this] { return wake_ || stopping_.load(); });
+    if (stopping_.load()) return;
+    wake_ = false;
+    lock.unlock();
+    ExpireLeases();
+    RecreateHeld();
+    lock.lock();
+  }
+}
+
+void ZkBackend::ExpireLeases() {
+  for (HeldInstance& entry : held_.TakeExpired(LeaseClock::now())) {
+    const std::string key = HeldInstances::Key(entry.service, entry.id);
+    const std::string path = layout_.Instance(entry.service, entry.id);
+    std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
+    if (held_.Contains(key)) continue;  // registered again meanwhile
+    int rc = session_->Delete(path, -1, Deadline::After(options_.timeout, &stopping_)).rc;
+    if (rc == ZOK || rc == ZNONODE) {
+      log_.Debug("zookeeper: lease of " + path + " lapsed; deleted it");
+      continue;
+    }
+    log_.Warn("zookeeper: lease of " + path + " lapsed but the delete failed (" + ZkErrorText(rc) +
+              "); retrying");
+    held_.Put(key, std::move(entry));
+  }
+}
+
+void ZkBackend::RecreateHeld() {
+  for (const std::string& key : held_.RecreateKeys()) {
+    if (stopping_.load()) return;
+    std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
+    HeldInstance entry;
+    if (!held_.GetIfRecreate(key, &entry)) continue;
+    const std::string path = layout_.Instance(entry.service, entry.id);
+    Status s = CreateOwnedEphemeral(session_.get(), path, entry.json, Deadline::After(options_.timeout, &stopping_));
+    if (s.ok()) {
+      held_.ClearRecreate(key);
+      log_.Info("zookeeper: re-created " + path + " in the new session");
+    } else {
+      log_.Warn("zookeeper: cannot re-create " + path + " yet: " + s.message());
+    }
+  }
+}
+
+}  // namespace zk
+}  // namespace kreg

@@ -1,0 +1,75 @@
+// ZkBackend: the kreg backend over ZooKeeper (DESIGN.md "Liveness",
+// "ZooKeeper layout").
+//
+// Threads: callers' threads run the operations; one maintenance thread
+// ends lapsed leases (deleting their nodes) and re-creates held instances
+// after a new session; the Session's own threads renew the session; each
+// watch has a thread of its own (watch.h).
+//
+// Locking: HeldInstances' table mutex guards the leases (the keepalive path
+// takes only it); a per-key stripe mutex serializes the ZooKeeper writes of
+// one instance (create, refresh, deregister, expiry, re-creation).
+#ifndef KREG_PLUGINS_ZOOKEEPER_BACKEND_H_
+#define KREG_PLUGINS_ZOOKEEPER_BACKEND_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "held_instances.h"
+#include "kreg/plugin.hpp"
+#include "layout.h"
+#include "options.h"
+#include "session.h"
+
+namespace kreg {
+namespace zk {
+
+// ZooKeeper refuses packets over jute.maxbuffer (1 MiB by default); the
+// path and the request header travel in the same packet.
+inline constexpr size_t kMaxStoredBytes = 1024 * 1024 - 16 * 1024;
+
+class ZkBackend : public plugin::Backend, private SessionListener {
+ public:
+  static Status Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out);
+  ~ZkBackend() override;
+
+  Status Register(const Instance& instance, const RegisterOptions& options) override;
+  Status Deregister(const std::string& service_name, const std::string& id) override;
+  Status GetService(const std::string& service_name, Service* out) override;
+  Status ListServices(std::vector<Service>* out) override;
+  Status SetProperty(const Property& property) override;
+  Status Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_ptr<plugin::WatchSource>* source) override;
+
+ private:
+  ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr<Session> session);
+
+  void OnNodeEvent(int, const std::string&) override {}
+  void OnNewSession() override;
+
+  Deadline OpDeadline() const { return Deadline::After(options_.timeout); }
+  void Maintain();  // the maintenance thread
+  void ExpireLeases();
+  void RecreateHeld();
+
+  const Options options_;
+  const plugin::Logger log_;
+  const Layout layout_;
+  std::unique_ptr<Session> session_;
+  HeldInstances held_;
+
+  std::mutex maintain_mu_;
+  std::condition_variable maintain_cv_;
+  bool wake_ = false;
+  std::atomic<bool> stopping_{false};
+  std::thread maintainer_;
+};
+
+}  // namespace zk
+}  // namespace kreg
+
+#endif  // KREG_PLUGINS_ZOOKEEPER_BACKEND_H_

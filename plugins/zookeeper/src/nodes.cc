@@ -1,0 +1,104 @@
+#include "nodes.h"
+
+#include <vector>
+
+#include "format/json_format.h"
+#include "layout.h"
+#include "status.h"
+
+namespace kreg {
+namespace zk {
+
+int CreateWithParents(Session* session, const std::string& path, const std::string& data, int flags,
+                      const Deadline& deadline) {
+  int rc = session->Create(path, data, flags, deadline).rc;
+  if (rc != ZNONODE) return rc;
+  std::vector<std::string> missing;
+  for (std::string p = ParentPath(path); p != "/"; p = ParentPath(p)) missing.push_back(p);
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    int prc = session->Create(*it, "", 0, deadline).rc;
+    if (prc != ZOK && prc != ZNODEEXISTS) return prc;
+  }
+  return session->Create(path, data, flags, deadline).rc;
+}
+
+Status CreateOwnedEphemeral(Session* session, const std::string& path, const std::string& data,
+                            const Deadline& deadline) {
+  // Each round either succeeds or removes a node someone else left; the
+  // bound only stops a livelock with another writer of the same path.
+  for (int round = 0; round < 10; ++round) {
+    int rc = CreateWithParents(session, path, data, ZOO_EPHEMERAL, deadline);
+    if (rc == ZOK) return Status::OK();
+    if (rc != ZNODEEXISTS) return ZkStatus(rc, "create", path);
+    Reply existing = session->Exists(path, false, deadline);
+    if (existing.rc == ZNONODE) continue;
+    if (existing.rc != ZOK) return ZkStatus(existing.rc, "exists", path);
+    if (existing.stat.ephemeralOwner != 0 && existing.stat.ephemeralOwner == session->session_id()) {
+      return Status::OK();
+    }
+    int del = session->Delete(path, existing.stat.version, deadline).rc;
+    if (del != ZOK && del != ZNONODE && del != ZBADVERSION) return ZkStatus(del, "delete stale", path);
+  }
+  return Status::Unavailable("zookeeper create " + path +
+                             ": another client keeps re-creating this node; is the same id registered twice?");
+}
+
+namespace {
+
+template <typename Record, typename Decode>
+ReadResult ReadRecord(Session* session, const plugin::Logger& log, const std::string& path, bool watch,
+                      const Deadline& deadline, Decode decode, Record* out, Stat* stat, Status* error) {
+  Reply r = session->Get(path, watch, deadline);
+  if (r.rc == ZNONODE) return ReadResult::kMissing;
+  if (r.rc != ZOK) {
+    *error = ZkStatus(r.rc, "read", path);
+    return ReadResult::kError;
+  }
+  *stat = r.stat;
+  Status s = decode(r.data, out);
+  if (!s.ok()) {
+    log.Warn("zookeeper: skipping malformed node: " + s.message());
+    return ReadResult::kMalformed;
+  }
+  out->version = r.stat.mzxid;
+  out->data_version = r.stat.version;
+  return ReadResult::kOk;
+}
+
+Status CheckName(const std::string& path, const char* field, const std::string& want, std::string* got) {
+  if (got->empty()) {
+    *got = want;
+    return Status::OK();
+  }
+  if (*got == want) return Status::OK();
+  return Status::Corrupt("record at " + path + " has " + field + " \"" + *got + "\", its path says \"" + want +
+                         "\"");
+}
+
+}  // namespace
+
+ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::string& path,
+                        const std::string& service, const std::string& id, bool watch,
+                        const Deadline& deadline, Instance* out, Stat* stat, Status* error) {
+  auto decode = [&](const std::string& text, Instance* in) {
+    Status s = format::DecodeInstance(text, path, in);
+    if (s.ok()) s = CheckName(path, "service_name", service, &in->service_name);
+    if (s.ok()) s = CheckName(path, "id", id, &in->id);
+    return s;
+  };
+  return ReadRecord(session, log, path, watch, deadline, decode, out, stat, error);
+}
+
+ReadResult ReadProperty(Session* session, const plugin::Logger& log, const std::string& path,
+                        const std::string& service, bool watch, const Deadline& deadline, Property* out,
+                        Stat* stat, Status* error) {
+  auto decode = [&](const std::string& text, Property* p) {
+    Status s = format::DecodeProperty(text, path, p);
+    if (s.ok()) s = CheckName(path, "service_name", service, &p->service_name);
+    return s;
+  };
+  return ReadRecord(session, log, path, watch, deadline, decode, out, stat, error);
+}
+
+}  // namespace zk
+}  // namespace kreg

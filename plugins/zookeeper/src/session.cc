@@ -1,0 +1,361 @@
+#include "session.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "status.h"
+
+namespace kreg {
+namespace zk {
+
+namespace {
+
+// One outstanding request. Shared by the waiting caller and the client's
+// completion (which owns a heap shared_ptr to it, freed when it runs), so
+// a caller that gave up at its deadline leaves nothing dangling.
+struct Pending {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Reply reply;
+};
+
+using PendingRef = std::shared_ptr<Pending>;
+
+template <typename Fill>
+void Complete(const void* ctx, int rc, Fill fill) {
+  std::unique_ptr<PendingRef> ref(static_cast<PendingRef*>(const_cast<void*>(ctx)));
+  Pending& p = **ref;
+  {
+    std::lock_guard<std::mutex> lock(p.mu);
+    p.reply.rc = rc;
+    if (rc == ZOK) fill(&p.reply);
+    p.done = true;
+  }
+  p.cv.notify_all();
+}
+
+void DataDone(int rc, const char* value, int value_len, const Stat* stat, const void* ctx) {
+  Complete(ctx, rc, [&](Reply* r) {
+    if (value != nullptr && value_len > 0) r->data.assign(value, static_cast<size_t>(value_len));
+    if (stat != nullptr) r->stat = *stat;
+  });
+}
+
+void ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* ctx) {
+  Complete(ctx, rc, [&](Reply* r) {
+    if (strings != nullptr) {
+      for (int32_t i = 0; i < strings->count; ++i) r->children.emplace_back(strings->data[i]);
+    }
+    if (stat != nullptr) r->stat = *stat;
+  });
+}
+
+void StatDone(int rc, const Stat* stat, const void* ctx) {
+  Complete(ctx, rc, [&](Reply* r) {
+    if (stat != nullptr) r->stat = *stat;
+  });
+}
+
+void StringDone(int rc, const char*, const void* ctx) {
+  Complete(ctx, rc, [](Reply*) {});
+}
+
+void VoidDone(int rc, const void* ctx) {
+  Complete(ctx, rc, [](Reply*) {});
+}
+
+// Waits for `p` until `deadline`; kDeadlineExceeded when it passes first.
+Reply Await(Pending& p, const Deadline& deadline) {
+  std::unique_lock<std::mutex> lock(p.mu);
+  while (!p.done) {
+    if (deadline.passed()) {
+      Reply r;
+      r.rc = kDeadlineExceeded;
+      return r;
+    }
+    p.cv.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  return p.reply;
+}
+
+// Sleeps `d`, or less if the deadline comes first.
+void SleepUntilAtMost(std::chrono::milliseconds d, const Deadline& deadline) {
+  auto until = std::min(Clock::now() + d, deadline.at);
+  while (Clock::now() < until && !deadline.passed()) {
+    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(20), until - Clock::now()));
+  }
+}
+
+char kAuthScheme[] = "auth";
+char kAuthId[] = "";
+char kWorldScheme[] = "world";
+char kWorldId[] = "anyone";
+
+std::string Hex(int64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+Session::Session(const Options& options, plugin::Logger log) : options_(options), log_(log) {
+  auth_acl_entries_[0] = ACL{ZOO_PERM_ALL, Id{kAuthScheme, kAuthId}};
+  auth_acl_entries_[1] = ACL{ZOO_PERM_READ, Id{kWorldScheme, kWorldId}};
+  auth_acl_.count = options_.read_acl == ReadAcl::kWorld ? 2 : 1;
+  auth_acl_.data = auth_acl_entries_;
+  acl_ = options_.username.empty() ? &ZOO_OPEN_ACL_UNSAFE : &auth_acl_;
+}
+
+Status Session::Open(const Options& options, plugin::Logger log, std::unique_ptr<Session>* out) {
+  std::unique_ptr<Session> s(new Session(options, log));
+  zhandle_t* zh = nullptr;
+  Status st = s->Connect(Deadline::After(options.timeout), &zh, &s->client_log_);
+  if (!st.ok()) return st;
+  s->zh_ = zh;
+  s->current_.store(zh);
+  s->connected_ = true;
+  s->renewer_ = std::thread([p = s.get()] { p->Renew(); });
+  *out = std::move(s);
+  return Status::OK();
+}
+
+Session::~Session() {
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    stopping_ = true;
+    cancelled_.store(true);
+  }
+  state_cv_.notify_all();
+  if (renewer_.joinable()) renewer_.join();
+  zhandle_t* zh;
+  {
+    std::unique_lock<std::shared_mutex> lock(handle_mu_);
+    zh = zh_;
+    zh_ = nullptr;
+    current_.store(nullptr);
+  }
+  if (zh != nullptr) zookeeper_close(zh);
+  client_log_.reset();
+}
+
+Status Session::Connect(const Deadline& deadline, zhandle_t** out, std::unique_ptr<ClientLog>* log) {
+  auto client_log = std::make_unique<ClientLog>(log_, options_.password);
+  zhandle_t* zh = zookeeper_init2(options_.hosts.c_str(), &Session::OnWatch,
+                                  static_cast<int>(options_.session_timeout.count()), nullptr, this, 0,
+                                  client_log->callback());
+  if (zh == nullptr) {
+    return Status::Unavailable("cannot start a ZooKeeper client for " + options_.hosts + ": " +
+                               std::strerror(errno));
+  }
+  auto fail = [&](Status s) {
+    zookeeper_close(zh);
+    return s;
+  };
+  // Queued now, the credentials go out with the connection.
+  PendingRef auth;
+  if (!options_.username.empty()) {
+    auth = std::make_shared<Pending>();
+    std::string cert = options_.username + ":" + options_.password;
+    auto* ctx = new PendingRef(auth);
+    int rc = zoo_add_auth(zh, "digest", cert.data(), static_cast<int>(cert.size()), &VoidDone, ctx);
+    if (rc != ZOK) {
+      delete ctx;
+      return fail(Status::PermissionDenied("zookeeper digest authentication as \"" + options_.username +
+                                           "\" could not be sent: " + ZkErrorText(rc)));
+    }
+  }
+  for (;;) {
+    int state = zoo_state(zh);
+    if (state == ZOO_CONNECTED_STATE) break;
+    if (state == ZOO_AUTH_FAILED_STATE) {
+      return fail(Status::PermissionDenied("zookeeper at " + options_.hosts + " refused the credentials of \"" +
+                                           options_.username + "\""));
+    }
+    if (state == ZOO_EXPIRED_SESSION_STATE) {
+      return fail(Status::Unavailable("zookeeper at " + options_.hosts + " expired the new session at once"));
+    }
+    if (deadline.passed()) {
+      return fail(Status::Unavailable("cannot connect to zookeeper at " + options_.hosts + " within " +
+                                      std::to_string(options_.timeout.count()) +
+                                      "ms (is the ensemble up? raise timeout?)"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (auth != nullptr) {
+    Reply r = Await(*auth, deadline);
+    if (r.rc != ZOK) {
+      return fail(Status::PermissionDenied("zookeeper digest authentication as \"" + options_.username +
+                                           "\" failed: " + ZkErrorText(r.rc)));
+    }
+  }
+  log_.Info("zookeeper: connected to " + options_.hosts + ", session " + Hex(zoo_client_id(zh)->client_id) +
+            ", timeout " + std::to_string(zoo_recv_timeout(zh)) + "ms");
+  *out = zh;
+  *log = std::move(client_log);
+  return Status::OK();
+}
+
+void Session::OnWatch(zhandle_t* zh, int type, int state, const char* path, void* ctx) {
+  Session* self = static_cast<Session*>(ctx);
+  // Events of a handle being built or being replaced are not ours to act on.
+  if (self == nullptr || zh != self->current_.load()) return;
+  if (type == ZOO_SESSION_EVENT) {
+    bool expired = false;
+    {
+      std::lock_guard<std::mutex> lock(self->state_mu_);
+      self->connected_ = state == ZOO_CONNECTED_STATE;
+      if (state == ZOO_EXPIRED_SESSION_STATE) expired = self->expired_ = true;
+    }
+    self->state_cv_.notify_all();
+    if (expired) {
+      self->log_.Warn("zookeeper: session expired; making a new one");
+    } else if (state == ZOO_CONNECTED_STATE) {
+      self->log_.Debug("zookeeper: connected");
+    } else {
+      self->log_.Debug("zookeeper: disconnected; the client is reconnecting");
+    }
+    return;
+  }
+  if (path == nullptr || type == ZOO_NOTWATCHING_EVENT) return;
+  std::string p(path);
+  std::lock_guard<std::mutex> lock(self->listeners_mu_);
+  for (SessionListener* l : self->listeners_) l->OnNodeEvent(type, p);
+}
+
+void Session::Renew() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(state_mu_);
+      state_cv_.wait(lock, [this] { return expired_ || stopping_; });
+      if (stopping_) return;
+    }
+    zhandle_t* zh = nullptr;
+    std::unique_ptr<ClientLog> client_log;
+    Status s = Connect(Deadline::After(options_.timeout, &cancelled_), &zh, &client_log);
+    if (!s.ok()) {
+      log_.Warn("zookeeper: no new session yet: " + s.message());
+      std::unique_lock<std::mutex> lock(state_mu_);
+      state_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; });
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      expired_ = false;  // before the swap, so an expiry of the new handle is not lost
+    }
+    zhandle_t* old;
+    std::unique_ptr<ClientLog> old_log;
+    {
+      std::unique_lock<std::shared_mutex> lock(handle_mu_);
+      old = zh_;
+      zh_ = zh;
+      old_log = std::move(client_log_);
+      client_log_ = std::move(client_log);
+      current_.store(zh);
+    }
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      connected_ = zoo_state(zh) == ZOO_CONNECTED_STATE;
+    }
+    state_cv_.notify_all();
+    zookeeper_close(old);
+    old_log.reset();
+    std::lock_guard<std::mutex> lock(listeners_mu_);
+    for (SessionListener* l : listeners_) l->OnNewSession();
+  }
+}
+
+void Session::Subscribe(SessionListener* listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.insert(listener);
+}
+
+void Session::Unsubscribe(SessionListener* listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.erase(listener);
+}
+
+int64_t Session::session_id() {
+  std::shared_lock<std::shared_mutex> lock(handle_mu_);
+  return zh_ == nullptr ? 0 : zoo_client_id(zh_)->client_id;
+}
+
+bool Session::WaitConnected(const Deadline& deadline) {
+  std::unique_lock<std::mutex> lock(state_mu_);
+  while (!connected_ && !stopping_ && !deadline.passed()) {
+    state_cv_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+  return connected_;
+}
+
+Reply Session::Call(const Issue& issue, const Deadline& deadline) {
+  auto backoff = std::chrono::milliseconds(10);
+  for (;;) {
+    auto pending = std::make_shared<Pending>();
+    int rc;
+    {
+      std::shared_lock<std::shared_mutex> lock(handle_mu_);
+      auto* ctx = new PendingRef(pending);
+      rc = zh_ == nullptr ? ZCLOSING : issue(zh_, ctx);
+      if (rc != ZOK) delete ctx;  // the completion will not run
+    }
+    Reply reply;
+    if (rc == ZOK) {
+      reply = Await(*pending, deadline);
+    } else {
+      reply.rc = rc;
+    }
+    if (!IsRetryable(reply.rc) || deadline.passed()) return reply;
+    WaitConnected(deadline);
+    SleepUntilAtMost(backoff, deadline);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(250));
+  }
+}
+
+Reply Session::Get(const std::string& path, bool watch, const Deadline& deadline) {
+  return Call([&](zhandle_t* zh, const void* ctx) { return zoo_aget(zh, path.c_str(), watch, &DataDone, ctx); },
+              deadline);
+}
+
+Reply Session::GetChildren(const std::string& path, bool watch, const Deadline& deadline) {
+  return Call(
+      [&](zhandle_t* zh, const void* ctx) {
+        return zoo_aget_children2(zh, path.c_str(), watch, &ChildrenDone, ctx);
+      },
+      deadline);
+}
+
+Reply Session::Exists(const std::string& path, bool watch, const Deadline& deadline) {
+  return Call(
+      [&](zhandle_t* zh, const void* ctx) { return zoo_aexists(zh, path.c_str(), watch, &StatDone, ctx); },
+      deadline);
+}
+
+Reply Session::Create(const std::string& path, const std::string& data, int flags, const Deadline& deadline) {
+  return Call(
+      [&](zhandle_t* zh, const void* ctx) {
+        return zoo_acreate(zh, path.c_str(), data.data(), static_cast<int>(data.size()), acl_, flags,
+                           &StringDone, ctx);
+      },
+      deadline);
+}
+
+Reply Session::Set(const std::string& path, const std::string& data, int version, const Deadline& deadline) {
+  return Call(
+      [&](zhandle_t* zh, const void* ctx) {
+        return zoo_aset(zh, path.c_str(), data.data(), static_cast<int>(data.size()), version, &StatDone, ctx);
+      },
+      deadline);
+}
+
+Reply Session::Delete(const std::string& path, int version, const Deadline& deadline) {
+  return Call(
+      [&](zhandle_t* zh, const void* ctx) { return zoo_adelete(zh, path.c_str(), version, &VoidDone, ctx); },
+      deadline);
+}
+
+}  // namespace zk
+}  // namespace kreg

@@ -1,0 +1,167 @@
+// kregctl end to end: the real binary, the real file plugin, temp dirs.
+#include <signal.h>
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "support/process.h"
+#include "support/temp_dir.h"
+
+namespace kreg {
+namespace testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+class KregctlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_ = dir_.WriteFile("kreg.yaml", "registry:\n  plugin: file\n  plugin_dir: " KREG_TEST_PLUGIN_DIR
+                                          "\n  options: {path: " +
+                                              dir_.Join("registry.json") + "}\nlog:\n  level: warn\n");
+  }
+
+  std::vector<std::string> Argv(std::vector<std::string> args) const {
+    args.insert(args.begin(), {std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", config_});
+    return args;
+  }
+
+  RunResult Kregctl(std::vector<std::string> args) const { return RunProcess(Argv(std::move(args)), dir_.path()); }
+
+  TempDir dir_;
+  std::string config_;
+};
+
+int Lines(const std::string& text) { return static_cast<int>(std::count(text.begin(), text.end(), '\n')); }
+
+TEST_F(KregctlTest, RegisterGetListDeregister) {
+  RunResult r = Kregctl({"register", "--service", "demo", "--id", "web-1", "--zone", "sh001", "--addr",
+                         "http=127.0.0.1:8080", "--meta", "color=blue", "--hostname", "h1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "registered demo/web-1\n");
+  ASSERT_EQ(Kregctl({"register", "--service", "demo", "--id", "web-2", "--zone", "sh002"}).exit_code, 0);
+  r = Kregctl({"set-property", "--service", "demo", "--zone-weight", "sh001:sh002=30", "--attr",
+               "web-2:backend-metadata-online=N"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+
+  r = Kregctl({"get", "demo", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["service_name"], "demo");
+  EXPECT_EQ(j["instances"]["sh001"]["web-1"]["addrs"]["http"], "127.0.0.1:8080");
+  EXPECT_EQ(j["instances"]["sh001"]["web-1"]["metadata"]["color"], "blue");
+  EXPECT_EQ(j["instances"]["sh002"]["web-2"]["metadata"]["backend-metadata-online"], "N");
+  EXPECT_NE(j["metadata"]["backend-metadata-zone_weight"].get<std::string>().find("30"), std::string::npos);
+  EXPECT_GT(j["version"].get<int64_t>(), 0);
+
+  r = Kregctl({"get", "demo"});
+  EXPECT_NE(r.out.find("web-2 (offline)"), std::string::npos) << r.out;
+
+  r = Kregctl({"list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("demo instances=2"), std::string::npos) << r.out;
+
+  ASSERT_EQ(Kregctl({"deregister", "--service", "demo", "--id", "web-1"}).exit_code, 0);
+  r = Kregctl({"list", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(r.out)["instances"].size(), 1u) << r.out;
+  EXPECT_EQ(Kregctl({"type"}).out, "file\n");
+}
+
+TEST_F(KregctlTest, MissingRequiredFlagIsOneClearLine) {
+  RunResult r = Kregctl({"register", "--service", "demo"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "kregctl: kregctl register needs --id (see kregctl --help)\n");
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(KregctlTest, FlagOfAnotherCommandIsRejected) {
+  RunResult r = Kregctl({"deregister", "--service", "demo", "--id", "x", "--ttl", "5s"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--ttl is not a flag of `kregctl deregister`"), std::string::npos) << r.err;
+}
+
+TEST_F(KregctlTest, BadInputsExitNonZeroWithOneLine) {
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string says;
+  } cases[] = {
+      {{"register", "--service", "demo", "--id", "x", "--ttl", "soon"}, 2, "bad duration \"soon\""},
+      {{"register", "--service", "demo", "--id", "x", "--addr", "nohost"}, 2, "must be scheme=host:port"},
+      {{"register", "--service", "bad name", "--id", "x"}, 1, "service name \"bad name\""},
+      {{"get", "nosuch"}, 3, "not found"},
+      {{"watch", "--count", "zero"}, 2, "--count must be a positive number"},
+      {{"set-property", "--service", "demo", "--zone-weight", "a:b=-1"}, 2, "must be SRC:DST=WEIGHT"},
+      {{"frobnicate"}, 2, "unknown command \"frobnicate\""},
+  };
+  for (const auto& c : cases) {
+    RunResult r = Kregctl(c.args);
+    EXPECT_EQ(r.exit_code, c.code) << c.args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << r.err;
+  }
+}
+
+TEST_F(KregctlTest, ConfigErrorsNameFileAndPosition) {
+  std::string bad = dir_.WriteFile("bad.yaml", "registry:\n  plugin: file\n  pluginn_dir: x\n");
+  RunResult r = RunProcess({std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", bad, "list"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(bad + ":3:3: unknown key \"pluginn_dir\""), std::string::npos) << r.err;
+
+  std::string missing = dir_.WriteFile("missing.yaml", "registry:\n  plugin: nosuch\n  plugin_dir: /nowhere\n");
+  r = RunProcess({std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", missing, "list"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("/nowhere/libkreg_nosuch.so"), std::string::npos) << r.err;
+}
+
+TEST_F(KregctlTest, CorruptBackendFileIsRefusedAndKept) {
+  std::string garbage = "{\"format\": \"kreg-file\", \"revision\": 3, \"serv";  // truncated
+  std::string path = dir_.WriteFile("registry.json", garbage);
+  RunResult r = Kregctl({"register", "--service", "demo", "--id", "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(path), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("corrupt"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(path), garbage) << "a corrupt file must never be overwritten";
+}
+
+TEST_F(KregctlTest, WatcherSeesHolderComeAndGoAfterKill9) {
+  Process watcher(Argv({"watch", "--json", "--count", "2", "--timeout", "60s"}), dir_.path());
+  // The watch prints "synced" once it is live.
+  ASSERT_TRUE(WaitFor([&] { return watcher.Stdout().find("synced") != std::string::npos; }, seconds(20)));
+
+  Process holder(Argv({"register", "--service", "held", "--id", "h1", "--ttl", "1s", "--hold"}), dir_.path());
+  ASSERT_TRUE(WaitFor([&] { return watcher.Stdout().find("\"create\"") != std::string::npos; }, seconds(20)))
+      << watcher.Stdout();
+  holder.Signal(SIGKILL);
+  EXPECT_EQ(holder.Wait(), 128 + SIGKILL);
+
+  auto killed = std::chrono::steady_clock::now();
+  EXPECT_EQ(watcher.Wait(seconds(30)), 0) << watcher.Stderr();
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, seconds(10)) << "the delete comes about a TTL after death";
+  std::string out = watcher.Stdout();
+  EXPECT_NE(out.find("\"type\":\"delete\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"id\":\"h1\""), std::string::npos) << out;
+}
+
+TEST_F(KregctlTest, HoldDeregistersOnSigterm) {
+  Process holder(Argv({"register", "--service", "held", "--id", "h2", "--hold"}), dir_.path());
+  ASSERT_TRUE(WaitFor([&] { return holder.Stdout().find("registered") != std::string::npos; }, seconds(20)));
+  EXPECT_EQ(Kregctl({"get", "held", "--json"}).out.find("h2") != std::string::npos, true);
+  holder.Signal(SIGTERM);
+  EXPECT_EQ(holder.Wait(seconds(20)), 0) << holder.Stderr();
+  EXPECT_NE(holder.Stdout().find("deregistered held/h2"), std::string::npos);
+  EXPECT_EQ(Kregctl({"get", "held", "--json"}).out.find("h2"), std::string::npos);
+}
+
+TEST_F(KregctlTest, WatchTimeoutBeforeCountExits4) {
+  RunResult r = Kregctl({"watch", "--count", "1", "--timeout", "500ms"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_NE(r.err.find("with 0 of 1 events"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace kreg

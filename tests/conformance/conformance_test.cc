@@ -1,0 +1,490 @@
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "conformance/conformance.h"
+#include "kreg/host/open.h"
+#include "kreg/registry.hpp"
+#include "support/process.h"
+
+namespace kreg {
+namespace testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::vector<ConformanceTarget>& Targets() {
+  static std::vector<ConformanceTarget> targets;
+  return targets;
+}
+
+// Collects a watch's events; thread-safe.
+class EventLog {
+ public:
+  // Keeps only events of services whose name starts with `prefix`, plus
+  // SYNCED and ERROR markers.
+  explicit EventLog(std::string prefix) : prefix_(std::move(prefix)) {}
+
+  void Add(const WatchEvent& e) {
+    if (e.type != EventType::kSynced && e.type != EventType::kError && e.service_name.rfind(prefix_, 0) != 0) {
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(e);
+  }
+
+  std::vector<WatchEvent> events() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_;
+  }
+  size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return events_.size();
+  }
+
+  bool Has(EventType type, EventInfo info, const std::string& service, const std::string& id) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& e : events_) {
+      if (e.type == type && e.info == info && e.service_name == service &&
+          (info != EventInfo::kInstance || e.instance.id == id)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool synced() const { return Count(EventType::kSynced) > 0; }
+
+  size_t Count(EventType type) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::count_if(events_.begin(), events_.end(), [&](const WatchEvent& e) { return e.type == type; });
+  }
+
+ private:
+  const std::string prefix_;
+  mutable std::mutex mu_;
+  std::vector<WatchEvent> events_;
+};
+
+class Conformance : public ::testing::TestWithParam<ConformanceTarget> {
+ protected:
+  void SetUp() override {
+    Status s = host::OpenRegistry(GetParam().config, &registry_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    static std::mt19937_64 rng(std::random_device{}());
+    char prefix[32];
+    std::snprintf(prefix, sizeof(prefix), "conf-%08llx-", static_cast<unsigned long long>(rng() & 0xffffffffu));
+    prefix_ = prefix;
+  }
+
+  // A service name unique to this test run.
+  std::string Svc(const std::string& name) const { return prefix_ + name; }
+
+  Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone = "zone-a") {
+    Instance in;
+    in.service_name = service;
+    in.id = id;
+    in.zone = zone;
+    in.env = "test";
+    in.hostname = "host-" + id;
+    in.addrs["http"] = "127.0.0.1:8080";
+    in.addrs["rpc"] = "127.0.0.1:9090";
+    in.metadata["color"] = "blue";
+    in.reg_time = in.update_time = 1700000000;
+    return in;
+  }
+
+  Service MustGet(const std::string& service) {
+    Service out;
+    Status s = registry_.GetService(service, &out);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+
+  bool Present(const std::string& service, const std::string& zone, const std::string& id) {
+    Service out;
+    if (!registry_.GetService(service, &out).ok()) return false;
+    auto z = out.instances.find(zone);
+    return z != out.instances.end() && z->second.count(id) != 0;
+  }
+
+  std::unique_ptr<Watch> StartWatch(EventLog* log) {
+    std::unique_ptr<Watch> w;
+    Status s = registry_.StartWatch([log](const WatchEvent& e) { log->Add(e); }, &w);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return w;
+  }
+
+  Registry registry_;
+  std::string prefix_;
+};
+
+TEST_P(Conformance, RegisterGetDeregister) {
+  std::string svc = Svc("basic");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "a1", "zone-a")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "b1", "zone-b")).ok());
+
+  Service s = MustGet(svc);
+  EXPECT_EQ(s.service_name, svc);
+  ASSERT_EQ(s.instance_count(), 2u);
+  const Instance& a1 = s.instances["zone-a"]["a1"];
+  EXPECT_EQ(a1.hostname, "host-a1");
+  EXPECT_EQ(a1.env, "test");
+  EXPECT_EQ(a1.addrs.at("rpc"), "127.0.0.1:9090");
+  EXPECT_EQ(a1.metadata.at("color"), "blue");
+  EXPECT_EQ(a1.reg_time, 1700000000);
+  EXPECT_GT(a1.version, 0);
+  EXPECT_EQ(s.instances["zone-b"].count("b1"), 1u);
+  EXPECT_GE(s.version, std::max(a1.version, s.instances["zone-b"]["b1"].version));
+
+  ASSERT_TRUE(registry_.Deregister(svc, "a1").ok());
+  EXPECT_FALSE(Present(svc, "zone-a", "a1"));
+  EXPECT_TRUE(Present(svc, "zone-b", "b1"));
+  EXPECT_TRUE(registry_.Deregister(svc, "a1").ok()) << "deregistering an absent instance is not an error";
+  EXPECT_TRUE(registry_.Deregister(Svc("never-existed"), "x").ok());
+}
+
+TEST_P(Conformance, UnknownServiceIsNotFound) {
+  Service s;
+  Status st = registry_.GetService(Svc("missing"), &s);
+  EXPECT_EQ(st.code(), KREG_NOT_FOUND) << st.ToString();
+}
+
+TEST_P(Conformance, KeepaliveRenewsWithoutWriting) {
+  std::string svc = Svc("keepalive");
+  Instance in = MakeInstance(svc, "k1");
+  ASSERT_TRUE(registry_.Register(in).ok());
+  int64_t before = MustGet(svc).version;
+  in.metadata["color"] = "red";  // ignored: a keepalive writes nothing
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(registry_.Register(in).ok());
+  Service after = MustGet(svc);
+  EXPECT_EQ(after.version, before);
+  EXPECT_EQ(after.instances["zone-a"]["k1"].metadata.at("color"), "blue");
+}
+
+TEST_P(Conformance, RefreshRewritesData) {
+  std::string svc = Svc("refresh");
+  Instance in = MakeInstance(svc, "r1");
+  ASSERT_TRUE(registry_.Register(in).ok());
+  Service before = MustGet(svc);
+  in.metadata["color"] = "red";
+  RegisterOptions refresh;
+  refresh.refresh = true;
+  ASSERT_TRUE(registry_.Register(in, refresh).ok());
+  Service after = MustGet(svc);
+  const Instance& r1 = after.instances["zone-a"]["r1"];
+  EXPECT_EQ(r1.metadata.at("color"), "red");
+  EXPECT_GT(after.version, before.version);
+  EXPECT_GT(r1.version, before.instances["zone-a"]["r1"].version);
+  EXPECT_GT(r1.data_version, before.instances["zone-a"]["r1"].data_version);
+}
+
+TEST_P(Conformance, UnrenewedInstanceExpiresAfterTtl) {
+  std::string svc = Svc("ttl");
+  RegisterOptions opts;
+  opts.ttl = milliseconds(1000);
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "short"), opts).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "long")).ok());
+  EXPECT_TRUE(Present(svc, "zone-a", "short"));
+  EXPECT_TRUE(WaitFor([&] { return !Present(svc, "zone-a", "short"); },
+                      opts.ttl + GetParam().expiry_grace + milliseconds(2000)));
+  EXPECT_TRUE(Present(svc, "zone-a", "long"));
+}
+
+TEST_P(Conformance, RenewedInstanceOutlivesTtl) {
+  std::string svc = Svc("renew");
+  RegisterOptions opts;
+  opts.ttl = milliseconds(1000);
+  Instance in = MakeInstance(svc, "kept");
+  ASSERT_TRUE(registry_.Register(in, opts).ok());
+  auto end = std::chrono::steady_clock::now() + milliseconds(3000);
+  while (std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(milliseconds(250));
+    ASSERT_TRUE(registry_.Register(in, opts).ok());
+    ASSERT_TRUE(Present(svc, "zone-a", "kept"));
+  }
+}
+
+TEST_P(Conformance, ListServicesShowsEveryService) {
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j <= i; ++j) {
+      ASSERT_TRUE(registry_.Register(MakeInstance(Svc("list" + std::to_string(i)), "i" + std::to_string(j))).ok());
+    }
+  }
+  std::vector<Service> services;
+  ASSERT_TRUE(registry_.ListServices(&services).ok());
+  std::map<std::string, size_t> counts;
+  for (const auto& s : services) {
+    if (s.service_name.rfind(prefix_, 0) == 0) counts[s.service_name] = s.instance_count();
+  }
+  EXPECT_EQ(counts.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(counts[Svc("list" + std::to_string(i))], size_t(i + 1));
+}
+
+TEST_P(Conformance, PropertyIsMergedOnRead) {
+  std::string svc = Svc("prop");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "p1", "sh001")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "p2", "sh002")).ok());
+  Property p;
+  p.service_name = svc;
+  p.zone_weights["sh001"].src = "sh001";
+  p.zone_weights["sh001"].dst = {{"sh001", 70}, {"sh002", 30}};
+  p.attrs["p1"][kMetadataOnline] = "N";
+  p.attrs["p1"]["color"] = "green";
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+
+  Service s = MustGet(svc);
+  const Instance& p1 = s.instances["sh001"]["p1"];
+  EXPECT_FALSE(p1.online());
+  EXPECT_EQ(p1.metadata.at("color"), "green") << "the property overrides the instance's own metadata";
+  EXPECT_TRUE(s.instances["sh002"]["p2"].online());
+  ASSERT_EQ(s.metadata.count(kMetadataZoneWeight), 1u);
+  const std::string& weights = s.metadata[kMetadataZoneWeight];
+  EXPECT_NE(weights.find("\"sh002\":30"), std::string::npos) << weights;
+}
+
+TEST_P(Conformance, WatchDeliversSnapshotThenSynced) {
+  std::string svc = Svc("snap");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "s1")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "s2", "zone-b")).ok());
+  Property p;
+  p.service_name = svc;
+  p.attrs["s1"]["k"] = "v";
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  std::vector<WatchEvent> events = log.events();
+  size_t synced_at = 0;
+  while (events[synced_at].type != EventType::kSynced) ++synced_at;
+  std::vector<WatchEvent> before(events.begin(), events.begin() + synced_at);
+  ASSERT_EQ(before.size(), 3u);
+  for (const auto& e : before) EXPECT_EQ(e.type, EventType::kCreate);
+  EXPECT_TRUE(log.Has(EventType::kCreate, EventInfo::kInstance, svc, "s1"));
+  EXPECT_TRUE(log.Has(EventType::kCreate, EventInfo::kInstance, svc, "s2"));
+  EXPECT_TRUE(log.Has(EventType::kCreate, EventInfo::kProperty, svc, ""));
+}
+
+TEST_P(Conformance, WatchReportsLiveChangesWithIncreasingVersions) {
+  std::string svc = Svc("live");
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+
+  Instance in = MakeInstance(svc, "l1");
+  ASSERT_TRUE(registry_.Register(in).ok());
+  ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kCreate, EventInfo::kInstance, svc, "l1"); },
+                      milliseconds(10000)));
+  in.metadata["color"] = "red";
+  RegisterOptions refresh;
+  refresh.refresh = true;
+  ASSERT_TRUE(registry_.Register(in, refresh).ok());
+  ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kModify, EventInfo::kInstance, svc, "l1"); },
+                      milliseconds(10000)));
+  Property p;
+  p.service_name = svc;
+  p.attrs["l1"]["k"] = "v";
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+  ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kCreate, EventInfo::kProperty, svc, ""); },
+                      milliseconds(10000)));
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "l2")).ok());
+  ASSERT_TRUE(registry_.Deregister(svc, "l1").ok());
+  ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kDelete, EventInfo::kInstance, svc, "l1"); },
+                      milliseconds(10000)));
+  // A keepalive is not an event.
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "l2")).ok());
+
+  Service s = MustGet(svc);
+  std::vector<WatchEvent> events = log.events();
+  int64_t last = 0;
+  int modifies = 0;
+  for (const auto& e : events) {
+    if (e.service_name != svc) continue;
+    EXPECT_GT(e.version, last) << "versions must strictly increase per service (" << EventTypeName(e.type) << ")";
+    last = e.version;
+    if (e.type == EventType::kModify) ++modifies;
+    if (e.type == EventType::kDelete) {
+      EXPECT_EQ(e.instance.service_name, svc);
+      EXPECT_EQ(e.instance.id, "l1");
+    }
+    if (e.type == EventType::kModify) {
+      EXPECT_EQ(e.instance.metadata.at("color"), "red");
+    }
+  }
+  EXPECT_EQ(modifies, 1);
+  EXPECT_EQ(s.version, last) << "the service's version equals its latest event's version";
+}
+
+TEST_P(Conformance, WatchSeesChangesFromAnotherRegistry) {
+  Registry other;
+  ASSERT_TRUE(host::OpenRegistry(GetParam().config, &other).ok());
+  std::string svc = Svc("other");
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  ASSERT_TRUE(other.Register(MakeInstance(svc, "o1")).ok());
+  EXPECT_TRUE(WaitFor([&] { return log.Has(EventType::kCreate, EventInfo::kInstance, svc, "o1"); },
+                      milliseconds(10000)));
+  ASSERT_TRUE(other.Deregister(svc, "o1").ok());
+  EXPECT_TRUE(WaitFor([&] { return log.Has(EventType::kDelete, EventInfo::kInstance, svc, "o1"); },
+                      milliseconds(10000)));
+}
+
+TEST_P(Conformance, ExpiryIsReportedAsDelete) {
+  std::string svc = Svc("expiry-watch");
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  RegisterOptions opts;
+  opts.ttl = milliseconds(800);
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "e1"), opts).ok());
+  EXPECT_TRUE(WaitFor([&] { return log.Has(EventType::kDelete, EventInfo::kInstance, svc, "e1"); },
+                      opts.ttl + GetParam().expiry_grace + milliseconds(2000)));
+}
+
+TEST_P(Conformance, InvalidNamesAreRejectedBeforeTheBackend) {
+  const std::string bad_names[] = {"", ".", "..", "has space", "slash/inside", "ünicode", std::string(256, 'a')};
+  for (const auto& bad : bad_names) {
+    Status s = registry_.Register(MakeInstance(bad, "ok-id"));
+    EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << "service name \"" << bad << "\"";
+    EXPECT_NE(s.message().find("service name"), std::string::npos) << s.message();
+    s = registry_.Register(MakeInstance(Svc("names"), bad));
+    EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << "id \"" << bad << "\"";
+    EXPECT_NE(s.message().find("instance id"), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(registry_.Register(MakeInstance(Svc("names"), std::string(255, 'b'))).ok());
+  EXPECT_TRUE(registry_.Register(MakeInstance(Svc("names"), "A-z_0.9:x@y")).ok());
+  EXPECT_EQ(MustGet(Svc("names")).instance_count(), 2u);
+}
+
+TEST_P(Conformance, OversizedInstanceIsRejectedAndNotStored) {
+  std::string svc = Svc("big");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "small")).ok());
+  Instance big = MakeInstance(svc, "huge");
+  big.metadata["blob"] = std::string(2 << 20, 'x');
+  Status s = registry_.Register(big);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << s.ToString();
+  EXPECT_NE(s.message().find("huge"), std::string::npos) << s.message();
+  EXPECT_FALSE(Present(svc, "zone-a", "huge"));
+  EXPECT_TRUE(Present(svc, "zone-a", "small"));
+}
+
+TEST_P(Conformance, CancelWhileEventsFlowStopsCallbacks) {
+  std::string svc = Svc("cancel");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load() && i < 400; ++i) {
+      (void)registry_.Register(MakeInstance(svc, "c" + std::to_string(i)));
+    }
+  });
+  std::atomic<int> calls{0};
+  std::unique_ptr<Watch> watch;
+  ASSERT_TRUE(registry_.StartWatch([&](const WatchEvent&) { calls.fetch_add(1); }, &watch).ok());
+  ASSERT_TRUE(WaitFor([&] { return calls.load() > 3; }, milliseconds(10000)));
+  watch->Cancel();
+  int after_cancel = calls.load();
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(calls.load(), after_cancel) << "no callback may run after Cancel returns";
+  stop.store(true);
+  writer.join();
+}
+
+TEST_P(Conformance, CancelFromInsideTheCallback) {
+  std::string svc = Svc("self-cancel");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "x1")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "x2")).ok());
+  std::atomic<int> calls{0};
+  std::unique_ptr<Watch> watch;
+  Watch* raw = nullptr;
+  std::atomic<bool> started{false};
+  ASSERT_TRUE(registry_
+                  .StartWatch(
+                      [&](const WatchEvent&) {
+                        while (!started.load()) std::this_thread::yield();
+                        calls.fetch_add(1);
+                        raw->Cancel();
+                      },
+                      &watch)
+                  .ok());
+  raw = watch.get();
+  started.store(true);
+  ASSERT_TRUE(WaitFor([&] { return calls.load() >= 1; }, milliseconds(10000)));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_P(Conformance, ConcurrentRegistersAllLand) {
+  std::string svc = Svc("threads");
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        if (!registry_.Register(MakeInstance(svc, "t" + std::to_string(t) + "-" + std::to_string(i))).ok()) {
+          failures.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(MustGet(svc).instance_count(), 160u);
+}
+
+std::string TargetName(const ::testing::TestParamInfo<ConformanceTarget>& info) { return info.param.name; }
+
+INSTANTIATE_TEST_SUITE_P(Backends, Conformance, ::testing::ValuesIn(Targets()), TargetName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Conformance);
+
+}  // namespace
+
+void AddConformanceTarget(const ConformanceTarget& target) { Targets().push_back(target); }
+
+int RunConformance(int argc, char** argv) {
+  // Targets must exist before InitGoogleTest, which instantiates the
+  // parameterized tests; gtest's own flags are left for it.
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string path;
+    if (arg.rfind("--gtest_", 0) == 0) continue;
+    if (arg == "--config" && i + 1 < argc) {
+      path = argv[++i];
+    } else if (arg.rfind("--config=", 0) == 0) {
+      path = arg.substr(std::strlen("--config="));
+    } else {
+      std::fprintf(stderr, "kreg-conformance: unknown argument %s (use --config FILE)\n", arg.c_str());
+      return 2;
+    }
+    ConformanceTarget target;
+    Status s = host::LoadConfig(path, &target.config);
+    if (!s.ok()) {
+      std::fprintf(stderr, "kreg-conformance: %s\n", s.ToString().c_str());
+      return 2;
+    }
+    // "file" for both `plugin: file` and `plugin: .../libkreg_file.so`.
+    target.name = std::filesystem::path(target.config.plugin).stem().string();
+    if (target.name.rfind("libkreg_", 0) == 0) target.name = target.name.substr(std::strlen("libkreg_"));
+    for (char& c : target.name) {
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    }
+    AddConformanceTarget(target);
+  }
+  ::testing::InitGoogleTest(&argc, argv);
+  if (Targets().empty()) {
+    std::fprintf(stderr, "kreg-conformance: no target; pass --config FILE naming your plugin\n");
+    return 2;
+  }
+  return RUN_ALL_TESTS();
+}
+
+}  // namespace testing
+}  // namespace kreg

@@ -1,0 +1,148 @@
+#include "file_test_util.h"
+
+#include <dlfcn.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace kreg {
+namespace file_test {
+
+namespace {
+
+// The plugin, loaded once per process and never unloaded.
+struct Plugin {
+  std::shared_ptr<const void> library;
+  const kreg_plugin* table = nullptr;
+};
+
+const Plugin& LoadPlugin() {
+  static const Plugin plugin = [] {
+    Plugin p;
+    void* handle = dlopen(KREG_FILE_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) throw std::runtime_error(std::string("dlopen: ") + dlerror());
+    p.library = std::shared_ptr<const void>(handle, [](const void*) {});
+    auto entry = reinterpret_cast<kreg_plugin_entry_fn>(dlsym(handle, KREG_PLUGIN_ENTRY_SYMBOL));
+    if (entry == nullptr) throw std::runtime_error("no entry symbol in " KREG_FILE_PLUGIN_PATH);
+    kreg_host_info host{sizeof(kreg_host_info), KREG_ABI_VERSION_MAJOR, KREG_ABI_VERSION_MINOR};
+    char err[256] = {0};
+    if (entry(&host, &p.table, err, sizeof(err)) != KREG_OK) throw std::runtime_error(err);
+    return p;
+  }();
+  return plugin;
+}
+
+}  // namespace
+
+Status OpenWithOptions(const StringMap& options, Registry* out) {
+  const Plugin& plugin = LoadPlugin();
+  OpenOptions open;
+  open.options = options;
+  return Registry::Open(plugin.library, plugin.table, open, out);
+}
+
+Status OpenFileRegistry(const std::string& path, Registry* out, LogRecorder* log, const StringMap& extra) {
+  const Plugin& plugin = LoadPlugin();
+  OpenOptions open;
+  open.options = extra;
+  open.options["path"] = path;
+  if (log != nullptr) {
+    open.log = log->Function();
+    open.log_level = KREG_LOG_DEBUG;
+  }
+  return Registry::Open(plugin.library, plugin.table, open, out);
+}
+
+TempDir::TempDir() {
+  const char* tmp = getenv("TMPDIR");
+  std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/kreg-file-test-XXXXXX";
+  if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+LogFunction LogRecorder::Function() {
+  return [this](kreg_log_level level, std::string_view message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines_.emplace_back(level, std::string(message));
+  };
+}
+
+bool LogRecorder::Contains(kreg_log_level level, const std::string& text) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [l, line] : lines_) {
+    if (l == level && line.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+Watch::Callback EventRecorder::Callback() {
+  return [this](const WatchEvent& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    events_.push_back(e);
+    cv_.notify_all();
+  };
+}
+
+bool EventRecorder::WaitFor(const std::function<bool(const std::vector<WatchEvent>&)>& done,
+                            std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return done(events_); });
+}
+
+bool EventRecorder::WaitForCount(size_t n, std::chrono::milliseconds timeout) {
+  return WaitFor([n](const std::vector<WatchEvent>& events) { return events.size() >= n; }, timeout);
+}
+
+std::vector<WatchEvent> EventRecorder::events() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return events_;
+}
+
+Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone) {
+  Instance in;
+  in.service_name = service;
+  in.id = id;
+  in.zone = zone;
+  in.env = "test";
+  in.hostname = "host-" + id;
+  in.addrs["http"] = "127.0.0.1:8080";
+  in.metadata["color"] = "blue";
+  return in;
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+nlohmann::json ReadJson(const std::string& path) { return nlohmann::json::parse(ReadBytes(path)); }
+
+int FindEvent(const std::vector<WatchEvent>& events, EventType type, const std::string& service,
+              const std::string& id) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const WatchEvent& e = events[i];
+    if (e.type == type && e.service_name == service && e.info == EventInfo::kInstance && e.instance.id == id) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+}  // namespace file_test
+}  // namespace kreg

@@ -1,0 +1,85 @@
+// Helpers for the file plugin's tests: the plugin loaded through its C
+// entry point, temp dirs, and recorders for log lines and watch events.
+#ifndef KREG_TESTS_PLUGINS_FILE_FILE_TEST_UTIL_H_
+#define KREG_TESTS_PLUGINS_FILE_FILE_TEST_UTIL_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kreg/registry.hpp"
+
+namespace kreg {
+namespace file_test {
+
+// Opens a file backend on `path` through the plugin's C ABI, with
+// options["path"] = path plus `extra` options. Log lines go to `log` when
+// given.
+class LogRecorder;
+Status OpenFileRegistry(const std::string& path, Registry* out, LogRecorder* log = nullptr,
+                        const StringMap& extra = {});
+// The same with exactly `options` (no implied path).
+Status OpenWithOptions(const StringMap& options, Registry* out);
+
+// A fresh directory under $TMPDIR, removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+class LogRecorder {
+ public:
+  LogFunction Function();
+  // True when a line at `level` contains `text`.
+  bool Contains(kreg_log_level level, const std::string& text) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::pair<kreg_log_level, std::string>> lines_;
+};
+
+// Records a watch's events; the test thread waits for them.
+class EventRecorder {
+ public:
+  Watch::Callback Callback();
+  // Waits until `done(events)` holds; false on timeout.
+  bool WaitFor(const std::function<bool(const std::vector<WatchEvent>&)>& done,
+               std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  // Waits until there are at least `n` events.
+  bool WaitForCount(size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  std::vector<WatchEvent> events() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<WatchEvent> events_;
+};
+
+Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone = "z1");
+
+std::string ReadBytes(const std::string& path);
+void WriteBytes(const std::string& path, const std::string& bytes);
+nlohmann::json ReadJson(const std::string& path);
+
+// The index of the first event matching, or -1.
+int FindEvent(const std::vector<WatchEvent>& events, EventType type, const std::string& service,
+              const std::string& id);
+
+}  // namespace file_test
+}  // namespace kreg
+
+#endif  // KREG_TESTS_PLUGINS_FILE_FILE_TEST_UTIL_H_
