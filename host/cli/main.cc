@@ -151,7 +151,7 @@ class Commands {
 
     s = registry_.Register(in, options);
     if (!s.ok()) return FailStatus(s);
-    out_.Done("registered", in.service_name, in.id);
+    out_.Done(options.refresh ? "refreshed" : "registered", in.service_name, in.id);
     if (!args_.Has("hold")) return kExitOk;
 
     // Renew well inside the TTL until asked to stop, then deregister: with
