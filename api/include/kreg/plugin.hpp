@@ -156,6 +156,17 @@ class Backend {
  public:
   virtual ~Backend() = default;
 
+  // The fast path of a keepalive, tried before Register for every register
+  // call without refresh: when this backend holds a live instance
+  // (service_name, id), renew its lease and return true; otherwise return
+  // false and Register runs. Names are not yet validated here, and the
+  // views die with the call. The default always falls through.
+  virtual bool Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) {
+    (void)service_name;
+    (void)id;
+    (void)ttl;
+    return false;
+  }
   virtual Status Register(const Instance& instance, const RegisterOptions& options) = 0;
   virtual Status Deregister(const std::string& service_name, const std::string& id) = 0;
   virtual Status GetService(const std::string& service_name, Service* out) = 0;
@@ -235,15 +246,21 @@ inline kreg_status RegisterInstance(kreg_backend* b, const kreg_instance* instan
                                     const kreg_register_options* options, char* err,
                                     size_t err_size) {
   return Guard(err, err_size, [&]() -> Status {
-    Instance value = ToValue(*instance);
-    Status s = ValidateInstanceKey(value.service_name, value.id);
-    if (!s.ok()) return s;
     RegisterOptions opts;
     if (options != nullptr) {
       if (options->ttl_ms > 0) opts.ttl = std::chrono::milliseconds(options->ttl_ms);
       opts.refresh = options->refresh != 0;
     }
-    return Handle(b)->backend->Register(value, opts);
+    Backend* backend = Handle(b)->backend.get();
+    std::string_view service(instance->service_name.data, instance->service_name.size);
+    std::string_view id(instance->id.data, instance->id.size);
+    // Keepalives are the hot path (every instance, every few seconds): no
+    // copy of the instance unless the backend needs one.
+    if (!opts.refresh && backend->Renew(service, id, opts.ttl)) return Status::OK();
+    Instance value = ToValue(*instance);
+    Status s = ValidateInstanceKey(value.service_name, value.id);
+    if (!s.ok()) return s;
+    return backend->Register(value, opts);
   });
 }
 

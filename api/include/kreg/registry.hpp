@@ -182,8 +182,10 @@ class Registry {
   }
 
  private:
+  // Written only on failure, so only its first byte is cleared per call.
   struct ErrorBuffer {
-    char data[1024] = {0};
+    ErrorBuffer() { data[0] = '\0'; }
+    char data[1024];
   };
 
   struct Handle {

@@ -112,9 +112,38 @@ inline WatchEvent ToValue(const kreg_watch_event& c) {
   return out;
 }
 
+// The entries of a string map as kreg_kv, stored inline when few: viewing
+// an instance (every register call) then needs no heap allocation.
+class KvList {
+ public:
+  explicit KvList(const StringMap& map) {
+    kreg_kv* out = inline_;
+    if (map.size() > kInline) {
+      heap_.resize(map.size());
+      out = heap_.data();
+    }
+    size_t i = 0;
+    for (const auto& [k, v] : map) out[i++] = {ToStr(k), ToStr(v)};
+    data_ = out;
+    size_ = map.size();
+  }
+  KvList(const KvList&) = delete;
+  KvList& operator=(const KvList&) = delete;
+
+  const kreg_kv* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  static constexpr size_t kInline = 8;
+  kreg_kv inline_[kInline];
+  std::vector<kreg_kv> heap_;
+  const kreg_kv* data_;
+  size_t size_;
+};
+
 class InstanceView {
  public:
-  explicit InstanceView(const Instance& v) : addrs_(ToKvs(v.addrs)), metadata_(ToKvs(v.metadata)) {
+  explicit InstanceView(const Instance& v) : addrs_(v.addrs), metadata_(v.metadata) {
     view_.struct_size = sizeof(view_);
     view_.id = ToStr(v.id);
     view_.service_name = ToStr(v.service_name);
@@ -136,8 +165,8 @@ class InstanceView {
   const kreg_instance* get() const { return &view_; }
 
  private:
-  std::vector<kreg_kv> addrs_;
-  std::vector<kreg_kv> metadata_;
+  KvList addrs_;
+  KvList metadata_;
   kreg_instance view_{};
 };
 

@@ -1,0 +1,3 @@
+#include "noop_backend.h"
+
+KREG_DEFINE_PLUGIN("noop", "does nothing; measures the cost of the ABI", kreg::bench::NoopBackend)

@@ -1,0 +1,36 @@
+// The benchmark's scenarios. Each measures kreg and, where one exists, its
+// baseline in the same process, and adds rows to the report. Every loop is
+// bounded by a count and by `deadline_per_scenario`.
+#ifndef KREG_BENCH_SCENARIOS_H_
+#define KREG_BENCH_SCENARIOS_H_
+
+#include <chrono>
+#include <string>
+
+#include "report.h"
+
+namespace kreg {
+namespace bench {
+
+struct Options {
+  int register_n = 20000;         // instances per register scenario
+  int watch_events = 2000;        // events timed in the watch scenario
+  int list_services = 1000;       // services in the list/memory scenario
+  int list_instances = 100000;    // instances over those services
+  int abi_calls = 5000000;        // calls timed in the ABI scenario
+  int file_instances = 10000;     // instances in the file backend scenario
+  std::chrono::seconds deadline_per_scenario{120};
+  std::string plugin_dir;         // where libkreg_<name>.so are
+  std::string noop_plugin;        // path of the no-op plugin
+  std::string zk_connect;         // host:port of the ZooKeeper server
+  std::string work_dir;           // scratch files
+};
+
+void RunAbiOverhead(const Options& options, Report* report);
+void RunFileBackend(const Options& options, Report* report);
+void RunZooKeeper(const Options& options, Report* report);
+
+}  // namespace bench
+}  // namespace kreg
+
+#endif  // KREG_BENCH_SCENARIOS_H_

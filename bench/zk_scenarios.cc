@@ -1,0 +1,304 @@
+// The ZooKeeper scenarios: kreg's ZooKeeper plugin against the raw C client
+// doing the same work on the same server, in the same run.
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "format/json_format.h"
+#include "kreg/host/open.h"
+#include "memory_probe.h"
+#include "raw_zk.h"
+#include "scenarios.h"
+
+namespace kreg {
+namespace bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// About 300 bytes of stored JSON, like a real instance.
+Instance SampleInstance(const std::string& service, const std::string& id) {
+  Instance in;
+  in.service_name = service;
+  in.id = id;
+  in.zone = "sh001";
+  in.env = "prod";
+  in.hostname = "host-" + id + ".example.internal";
+  in.addrs = {{"http", "10.12.34.56:8080"}, {"rpc", "10.12.34.56:9000"}, {"grpc", "10.12.34.56:9090"}};
+  in.metadata = {{"version", "1.4.2-20261125"}, {"weight", "100"}, {"cluster", "main"}, {"color", "blue"}};
+  in.reg_time = in.update_time = 1764000000;
+  return in;
+}
+
+std::string Id(int i) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "instance-%06d", i);
+  return buf;
+}
+
+Registry OpenZk(const Options& o, const std::string& root) {
+  host::Config config;
+  config.source = "kreg-bench";
+  config.plugin = "zookeeper";
+  config.plugin_dir = o.plugin_dir;
+  config.addrs = {o.zk_connect};
+  config.root = root;
+  config.timeout = milliseconds(30000);
+  config.options["session_timeout"] = "30s";
+  config.log_level = KREG_LOG_WARN;
+  Registry registry;
+  Status s = host::OpenRegistry(config, &registry);
+  if (!s.ok()) {
+    std::fprintf(stderr, "kreg-bench: cannot open the ZooKeeper plugin: %s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+  return registry;
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+
+void RegisterThroughput(const Options& o, Report* report) {
+  const int n = o.register_n;
+  const std::string payload = format::EncodeInstance(SampleInstance("svc", Id(0)));
+  // 1 thread: kreg's register against the raw synchronous create.
+  double kreg_rate, raw_rate;
+  {
+    Registry registry = OpenZk(o, "/bench/register1-kreg");
+    auto start = Clock::now();
+    for (int i = 0; i < n; ++i) (void)registry.Register(SampleInstance("svc", Id(i)));
+    kreg_rate = n / Seconds(Clock::now() - start);
+  }
+  {
+    RawZk raw(o.zk_connect);
+    raw.EnsurePath("/bench/register1-raw/svc/instance");
+    auto start = Clock::now();
+    for (int i = 0; i < n; ++i) raw.Create("/bench/register1-raw/svc/instance/" + Id(i), payload, ZOO_EPHEMERAL);
+    raw_rate = n / Seconds(Clock::now() - start);
+  }
+  Row row{"register, 1 thread [N=" + std::to_string(n) + "]", "ops/s", kreg_rate, raw_rate, ">= 0.95x sync", true,
+          kreg_rate >= 0.95 * raw_rate};
+  report->Add(row);
+
+  // 16 threads: kreg against the raw client's pipelined async create.
+  const int threads = 16;
+  {
+    Registry registry = OpenZk(o, "/bench/register16-kreg");
+    auto start = Clock::now();
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&, t] {
+        for (int i = t; i < n; i += threads) (void)registry.Register(SampleInstance("svc", Id(i)));
+      });
+    }
+    for (auto& w : workers) w.join();
+    kreg_rate = n / Seconds(Clock::now() - start);
+  }
+  {
+    RawZk raw(o.zk_connect);
+    raw.EnsurePath("/bench/register16-raw/svc/instance");
+    std::vector<std::string> paths;
+    for (int i = 0; i < n; ++i) paths.push_back("/bench/register16-raw/svc/instance/" + Id(i));
+    auto start = Clock::now();
+    raw.PipelinedCreate(paths, payload, ZOO_EPHEMERAL);
+    raw_rate = n / Seconds(Clock::now() - start);
+  }
+  report->Add(Row{"register, 16 threads [N=" + std::to_string(n) + "]", "ops/s", kreg_rate, raw_rate,
+                  ">= 0.8x pipelined", true, kreg_rate >= 0.8 * raw_rate});
+}
+
+void Keepalive(const Options& o, Report* report) {
+  Registry registry = OpenZk(o, "/bench/keepalive");
+  Instance in = SampleInstance("svc", Id(1));
+  (void)registry.Register(in);
+  const int calls = o.abi_calls / 5;
+  auto start = Clock::now();
+  for (int i = 0; i < calls; ++i) (void)registry.Register(in);
+  double rate = calls / Seconds(Clock::now() - start);
+  report->Add(Row{"keepalive, 1 thread (no ZooKeeper write)", "ops/s", rate, 0, ">= 1M ops/s", true, rate >= 1e6});
+}
+
+// Registers one instance at a time and times how long after register
+// returns the watcher sees it.
+void WatchLatency(const Options& o, Report* report) {
+  const int n = o.watch_events;
+  std::vector<double> kreg_us, raw_us;
+  auto measure = [&](std::vector<double>* out, const std::function<void(int)>& create,
+                     std::unordered_map<std::string, Clock::time_point>* seen, std::mutex* mu) {
+    auto deadline = Clock::now() + o.deadline_per_scenario;
+    for (int i = 0; i < n && Clock::now() < deadline; ++i) {
+      create(i);
+      Clock::time_point returned = Clock::now();
+      std::string id = Id(i);
+      auto until = returned + std::chrono::seconds(5);
+      for (;;) {
+        {
+          std::lock_guard<std::mutex> lock(*mu);
+          auto it = seen->find(id);
+          if (it != seen->end()) {
+            out->push_back(std::max(0.0, Micros(it->second - returned)));
+            break;
+          }
+        }
+        if (Clock::now() > until) break;
+        std::this_thread::yield();
+      }
+    }
+  };
+
+  {
+    Registry writer = OpenZk(o, "/bench/watch-kreg");
+    Registry watcher = OpenZk(o, "/bench/watch-kreg");
+    std::mutex mu;
+    std::unordered_map<std::string, Clock::time_point> seen;
+    std::atomic<bool> synced{false};
+    std::unique_ptr<Watch> watch;
+    (void)watcher.StartWatch(
+        [&](const WatchEvent& e) {
+          Clock::time_point now = Clock::now();
+          if (e.type == EventType::kSynced) synced = true;
+          if (e.type != EventType::kCreate || e.info != EventInfo::kInstance) return;
+          std::lock_guard<std::mutex> lock(mu);
+          seen.emplace(e.instance.id, now);
+        },
+        &watch);
+    while (!synced) std::this_thread::sleep_for(milliseconds(10));
+    measure(&kreg_us, [&](int i) { (void)writer.Register(SampleInstance("svc", Id(i))); }, &seen, &mu);
+  }
+  {
+    RawZk writer(o.zk_connect), watcher_zk(o.zk_connect);
+    const std::string dir = "/bench/watch-raw/svc/instance";
+    writer.EnsurePath(dir);
+    const std::string payload = format::EncodeInstance(SampleInstance("svc", Id(0)));
+    std::mutex mu;
+    std::unordered_map<std::string, Clock::time_point> seen;
+    RawChildWatcher watcher(&watcher_zk, dir, [&](const std::string& child) {
+      Clock::time_point now = Clock::now();
+      std::lock_guard<std::mutex> lock(mu);
+      seen.emplace(child, now);
+    });
+    watcher.Start();
+    std::this_thread::sleep_for(milliseconds(200));
+    measure(&raw_us, [&](int i) { writer.Create(dir + "/" + Id(i), payload, ZOO_EPHEMERAL); }, &seen, &mu);
+  }
+  double k50 = Percentile(&kreg_us, 50), r50 = Percentile(&raw_us, 50);
+  double k99 = Percentile(&kreg_us, 99), r99 = Percentile(&raw_us, 99);
+  std::string count = " [" + std::to_string(kreg_us.size()) + " events]";
+  report->Add(Row{"watch latency p50" + count, "us", k50, r50, "<= 1.1x", false, k50 <= 1.1 * r50});
+  report->Add(Row{"watch latency p99" + count, "us", k99, r99, "<= 1.5x", false, k99 <= 1.5 * r99});
+}
+
+// Fills <root>/<service>/instance with `count` ephemeral instances of the
+// raw session `raw` (which must stay open while they are read).
+void Populate(RawZk* raw, const std::string& root, const std::string& service, int count) {
+  raw->EnsurePath(root + "/" + service + "/instance");
+  std::vector<std::string> paths;
+  const std::string payload = format::EncodeInstance(SampleInstance(service, Id(0)));
+  for (int i = 0; i < count; ++i) paths.push_back(root + "/" + service + "/instance/" + Id(i));
+  raw->PipelinedCreate(paths, payload, ZOO_EPHEMERAL);
+}
+
+void GetService(const Options& o, Report* report) {
+  RawZk owner(o.zk_connect);
+  const std::string root = "/bench/get";
+  const int sizes[] = {10, 1000, 10000};
+  for (int size : sizes) {
+    std::string service = "svc" + std::to_string(size);
+    Populate(&owner, root, service, size);
+  }
+  Registry registry = OpenZk(o, root);
+  RawZk reader(o.zk_connect);
+  for (int size : sizes) {
+    std::string service = "svc" + std::to_string(size);
+    int samples = size >= 10000 ? 50 : 200;
+    std::vector<double> kreg_us, raw_us;
+    auto deadline = Clock::now() + o.deadline_per_scenario / 3;
+    Service out;
+    (void)registry.GetService(service, &out);  // warm-up
+    for (int i = 0; i < samples && Clock::now() < deadline; ++i) {
+      auto start = Clock::now();
+      (void)registry.GetService(service, &out);
+      kreg_us.push_back(Micros(Clock::now() - start));
+    }
+    for (int i = 0; i < samples && Clock::now() < deadline + o.deadline_per_scenario / 3; ++i) {
+      auto start = Clock::now();
+      std::string dir = root + "/" + service + "/instance";
+      std::vector<std::string> paths;
+      for (const auto& child : reader.Children(dir)) paths.push_back(dir + "/" + child);
+      reader.PipelinedGet(paths);
+      raw_us.push_back(Micros(Clock::now() - start));
+    }
+    double k50 = Percentile(&kreg_us, 50), r50 = Percentile(&raw_us, 50);
+    double k99 = Percentile(&kreg_us, 99), r99 = Percentile(&raw_us, 99);
+    std::string name = "get_service " + std::to_string(size) + " instances";
+    bool has_target = size == 10000;
+    report->Add(Row{name + " p50", "us", k50, r50, has_target ? "p50 <= 1 ms" : "", false, k50 <= 1000});
+    report->Add(Row{name + " p99", "us", k99, r99, "", false, true});
+  }
+}
+
+void ListServicesAndMemory(const Options& o, Report* report) {
+  RawZk owner(o.zk_connect);
+  const std::string root = "/bench/list";
+  const int per_service = o.list_instances / o.list_services;
+  std::vector<std::string> paths;
+  const std::string payload = format::EncodeInstance(SampleInstance("svc-0000", Id(0)));
+  for (int s = 0; s < o.list_services; ++s) {
+    char service[32];
+    std::snprintf(service, sizeof(service), "svc-%04d", s);
+    owner.EnsurePath(root + "/" + service + "/instance");
+    for (int i = 0; i < per_service; ++i) paths.push_back(root + "/" + service + "/instance/" + Id(i));
+  }
+  owner.PipelinedCreate(paths, payload, ZOO_EPHEMERAL);
+  const int total = per_service * o.list_services;
+
+  Registry registry = OpenZk(o, root);
+  std::vector<Service> services;
+  (void)registry.ListServices(&services);  // warm-up
+  auto start = Clock::now();
+  (void)registry.ListServices(&services);
+  double kreg_ms = Micros(Clock::now() - start) / 1000;
+  size_t listed = 0;
+  for (const auto& s : services) listed += s.instance_count();
+
+  RawZk reader(o.zk_connect);
+  start = Clock::now();
+  std::vector<std::string> dirs;
+  for (const auto& service : reader.Children(root)) dirs.push_back(root + "/" + service + "/instance");
+  auto children = reader.PipelinedChildren(dirs);
+  std::vector<std::string> instance_paths;
+  for (size_t d = 0; d < dirs.size(); ++d) {
+    for (const auto& c : children[d]) instance_paths.push_back(dirs[d] + "/" + c);
+  }
+  reader.PipelinedGet(instance_paths);
+  double raw_ms = Micros(Clock::now() - start) / 1000;
+  std::string name = "list_services " + std::to_string(total) + " instances / " + std::to_string(o.list_services) +
+                     " services";
+  if (listed != static_cast<size_t>(total)) name += " (listed " + std::to_string(listed) + "!)";
+  report->Add(Row{name, "ms", kreg_ms, raw_ms, "<= 1.2x", false, kreg_ms <= 1.2 * raw_ms});
+
+  MemoryFigure mem = MeasureWatchMemory(o, root);
+  double per_instance = mem.instances > 0 ? mem.rss_bytes / mem.instances : 0;
+  double json = static_cast<double>(payload.size());
+  report->Add(Row{"memory per watched instance (JSON " + std::to_string(payload.size()) + " B) [" +
+                      std::to_string(mem.instances) + "]",
+                  "bytes", per_instance, 0, "<= JSON + 1 KiB", false,
+                  mem.instances == total && per_instance <= json + 1024});
+}
+
+}  // namespace
+
+void RunZooKeeper(const Options& o, Report* report) {
+  RegisterThroughput(o, report);
+  Keepalive(o, report);
+  WatchLatency(o, report);
+  GetService(o, report);
+  ListServicesAndMemory(o, report);
+}
+
+}  // namespace bench
+}  // namespace kreg
