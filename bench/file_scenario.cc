@@ -1,8 +1,10 @@
 // The file backend: register rate and get_service latency as the file
 // grows to `file_instances`. Every register rewrites the whole file (that
 // is what makes it crash-safe), so the rate falls as the file grows; the
-// figures are taken over the last tenth of the instances. No baseline: no
-// other client writes this format.
+// rate is taken over the last tenth of the instances registered before
+// the count or the deadline was reached. No baseline: no other client
+// writes this format.
+#include <algorithm>
 #include <cstdio>
 
 #include "kreg/host/open.h"
@@ -26,12 +28,10 @@ void RunFileBackend(const Options& o, Report* report) {
     return;
   }
   const int n = o.file_instances;
-  const int timed_from = n - n / 10;
   auto deadline = Clock::now() + o.deadline_per_scenario;
-  Clock::time_point timed_start = Clock::now();
+  std::vector<double> register_seconds;
   int registered = 0;
   for (int i = 0; i < n && Clock::now() < deadline; ++i) {
-    if (i == timed_from) timed_start = Clock::now();
     Instance in;
     in.service_name = "svc";
     in.id = "instance-" + std::to_string(i);
@@ -41,10 +41,17 @@ void RunFileBackend(const Options& o, Report* report) {
     in.reg_time = in.update_time = 1764000000;
     RegisterOptions options;
     options.ttl = std::chrono::minutes(30);
-    if (registry.Register(in, options).ok()) ++registered;
+    auto start = Clock::now();
+    if (!registry.Register(in, options).ok()) break;
+    register_seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+    ++registered;
   }
-  double seconds = std::chrono::duration<double>(Clock::now() - timed_start).count();
-  double rate = registered > timed_from ? (registered - timed_from) / seconds : 0;
+  size_t tail = std::max<size_t>(1, register_seconds.size() / 10);
+  double seconds = 0;
+  for (size_t i = register_seconds.size() - std::min(tail, register_seconds.size()); i < register_seconds.size(); ++i) {
+    seconds += register_seconds[i];
+  }
+  double rate = seconds > 0 ? tail / seconds : 0;
 
   std::vector<double> get_us;
   Service service;

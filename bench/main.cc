@@ -8,6 +8,9 @@
 #include <fstream>
 #include <string>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "memory_probe.h"
 #include "raw_zk.h"
 #include "report.h"
@@ -27,7 +30,7 @@ void WarmUp(const std::string& connect, int rounds) {
   std::vector<std::string> paths;
   for (int i = 0; i < 2000; ++i) paths.push_back("/warmup/n" + std::to_string(i));
   for (int r = 0; r < rounds; ++r) {
-    zk.PipelinedCreate(paths, std::string(300, 'x'), ZOO_EPHEMERAL);
+    zk.PipelinedCreate(paths, {std::string(300, 'x')}, ZOO_EPHEMERAL);
     zk.PipelinedGet(paths);
     for (const auto& p : paths) zoo_delete(zk.handle(), p.c_str(), -1);
   }
@@ -64,6 +67,8 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  // stdout carries the table (and the memory probe's answer): logs go to stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("kreg-bench"));
   if (memory_child) return MemoryChildMain(o, memory_root);
   if (quick) {
     o.register_n = 300;

@@ -48,17 +48,8 @@ MemoryFigure MeasureWatchMemory(const Options& o, const std::string& root) {
 }
 
 int MemoryChildMain(const Options& o, const std::string& root) {
-  host::Config config;
-  config.source = "kreg-bench";
-  config.plugin = "zookeeper";
-  config.plugin_dir = o.plugin_dir;
-  config.addrs = {o.zk_connect};
-  config.root = root;
-  config.timeout = std::chrono::seconds(30);
-  config.options["session_timeout"] = "30s";
-  config.log_level = KREG_LOG_WARN;
   Registry registry;
-  Status s = host::OpenRegistry(config, &registry);
+  Status s = host::OpenRegistry(ZooKeeperConfig(o, root), &registry);
   if (!s.ok()) {
     std::fprintf(stderr, "memory probe: %s\n", s.ToString().c_str());
     return 1;

@@ -78,12 +78,14 @@ bool RawZk::Create(const std::string& path, const std::string& data, int mode) {
                     nullptr, 0) == ZOK;
 }
 
-int RawZk::PipelinedCreate(const std::vector<std::string>& paths, const std::string& data, int mode, int window) {
+int RawZk::PipelinedCreate(const std::vector<std::string>& paths, const std::vector<std::string>& payloads, int mode,
+                           int window) {
   Window w(window);
-  for (const auto& path : paths) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& data = payloads.size() == 1 ? payloads[0] : payloads[i];
     w.Acquire();
     int rc = zoo_acreate(
-        zh_, path.c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE, mode,
+        zh_, paths[i].c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE, mode,
         [](int result, const char*, const void* ctx) { static_cast<Window*>(const_cast<void*>(ctx))->Release(result == ZOK); },
         &w);
     if (rc != ZOK) w.Release(false);

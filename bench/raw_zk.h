@@ -28,9 +28,11 @@ class RawZk {
   void EnsurePath(const std::string& path);
   // One synchronous create; true on success.
   bool Create(const std::string& path, const std::string& data, int mode);
-  // Creates every path asynchronously with at most `window` in flight;
+  // Creates every path asynchronously with at most `window` in flight,
+  // paths[i] holding payloads[i] (or payloads[0] when there is one);
   // returns how many succeeded.
-  int PipelinedCreate(const std::vector<std::string>& paths, const std::string& data, int mode, int window = 2000);
+  int PipelinedCreate(const std::vector<std::string>& paths, const std::vector<std::string>& payloads, int mode,
+                      int window = 2000);
   // The children of `path` (synchronous).
   std::vector<std::string> Children(const std::string& path);
   // Reads every path asynchronously (pipelined); returns total bytes.

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <string>
 
+#include "kreg/host/config.h"
 #include "report.h"
 
 namespace kreg {
@@ -25,6 +26,9 @@ struct Options {
   std::string zk_connect;         // host:port of the ZooKeeper server
   std::string work_dir;           // scratch files
 };
+
+// The config of kreg's ZooKeeper plugin on the benchmark's server.
+host::Config ZooKeeperConfig(const Options& options, const std::string& root);
 
 void RunAbiOverhead(const Options& options, Report* report);
 void RunFileBackend(const Options& options, Report* report);

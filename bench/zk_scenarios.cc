@@ -41,17 +41,8 @@ std::string Id(int i) {
 }
 
 Registry OpenZk(const Options& o, const std::string& root) {
-  host::Config config;
-  config.source = "kreg-bench";
-  config.plugin = "zookeeper";
-  config.plugin_dir = o.plugin_dir;
-  config.addrs = {o.zk_connect};
-  config.root = root;
-  config.timeout = milliseconds(30000);
-  config.options["session_timeout"] = "30s";
-  config.log_level = KREG_LOG_WARN;
   Registry registry;
-  Status s = host::OpenRegistry(config, &registry);
+  Status s = host::OpenRegistry(ZooKeeperConfig(o, root), &registry);
   if (!s.ok()) {
     std::fprintf(stderr, "kreg-bench: cannot open the ZooKeeper plugin: %s\n", s.ToString().c_str());
     std::exit(1);
@@ -104,7 +95,7 @@ void RegisterThroughput(const Options& o, Report* report) {
     std::vector<std::string> paths;
     for (int i = 0; i < n; ++i) paths.push_back("/bench/register16-raw/svc/instance/" + Id(i));
     auto start = Clock::now();
-    raw.PipelinedCreate(paths, payload, ZOO_EPHEMERAL);
+    raw.PipelinedCreate(paths, {payload}, ZOO_EPHEMERAL);
     raw_rate = n / Seconds(Clock::now() - start);
   }
   report->Add(Row{"register, 16 threads [N=" + std::to_string(n) + "]", "ops/s", kreg_rate, raw_rate,
@@ -196,10 +187,12 @@ void WatchLatency(const Options& o, Report* report) {
 // raw session `raw` (which must stay open while they are read).
 void Populate(RawZk* raw, const std::string& root, const std::string& service, int count) {
   raw->EnsurePath(root + "/" + service + "/instance");
-  std::vector<std::string> paths;
-  const std::string payload = format::EncodeInstance(SampleInstance(service, Id(0)));
-  for (int i = 0; i < count; ++i) paths.push_back(root + "/" + service + "/instance/" + Id(i));
-  raw->PipelinedCreate(paths, payload, ZOO_EPHEMERAL);
+  std::vector<std::string> paths, payloads;
+  for (int i = 0; i < count; ++i) {
+    paths.push_back(root + "/" + service + "/instance/" + Id(i));
+    payloads.push_back(format::EncodeInstance(SampleInstance(service, Id(i))));
+  }
+  raw->PipelinedCreate(paths, payloads, ZOO_EPHEMERAL);
 }
 
 void GetService(const Options& o, Report* report) {
@@ -245,15 +238,18 @@ void ListServicesAndMemory(const Options& o, Report* report) {
   RawZk owner(o.zk_connect);
   const std::string root = "/bench/list";
   const int per_service = o.list_instances / o.list_services;
-  std::vector<std::string> paths;
-  const std::string payload = format::EncodeInstance(SampleInstance("svc-0000", Id(0)));
+  std::vector<std::string> paths, payloads;
   for (int s = 0; s < o.list_services; ++s) {
     char service[32];
     std::snprintf(service, sizeof(service), "svc-%04d", s);
     owner.EnsurePath(root + "/" + service + "/instance");
-    for (int i = 0; i < per_service; ++i) paths.push_back(root + "/" + service + "/instance/" + Id(i));
+    for (int i = 0; i < per_service; ++i) {
+      paths.push_back(root + "/" + service + "/instance/" + Id(i));
+      payloads.push_back(format::EncodeInstance(SampleInstance(service, Id(i))));
+    }
   }
-  owner.PipelinedCreate(paths, payload, ZOO_EPHEMERAL);
+  owner.PipelinedCreate(paths, payloads, ZOO_EPHEMERAL);
+  const std::string& payload = payloads[0];
   const int total = per_service * o.list_services;
 
   Registry registry = OpenZk(o, root);
@@ -291,6 +287,19 @@ void ListServicesAndMemory(const Options& o, Report* report) {
 }
 
 }  // namespace
+
+host::Config ZooKeeperConfig(const Options& o, const std::string& root) {
+  host::Config config;
+  config.source = "kreg-bench";
+  config.plugin = "zookeeper";
+  config.plugin_dir = o.plugin_dir;
+  config.addrs = {o.zk_connect};
+  config.root = root;
+  config.timeout = milliseconds(30000);
+  config.options["session_timeout"] = "30s";
+  config.log_level = KREG_LOG_WARN;
+  return config;
+}
 
 void RunZooKeeper(const Options& o, Report* report) {
   RegisterThroughput(o, report);
