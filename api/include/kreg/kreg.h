@@ -293,7 +293,9 @@ typedef struct kreg_plugin {
   /* Start a watch over every service. Events are delivered to `fn` on a
    * plugin-owned thread, one at a time, never concurrently: first a CREATE
    * for every existing instance and property, then SYNCED, then live
-   * changes. `user_data` must stay valid until watch_cancel returns. */
+   * changes. The first callback may run before `watch` returns; when
+   * `watch` fails, `fn` is never called. `user_data` must stay valid until
+   * watch_cancel returns. */
   kreg_status (*watch)(kreg_backend* backend, kreg_watch_fn fn,
                        void* user_data, kreg_watch** out, char* err,
                        size_t err_size);

@@ -322,12 +322,11 @@ inline kreg_status StartWatch(kreg_backend* b, kreg_watch_fn fn, void* user_data
   return Guard(err, err_size, [&]() -> Status {
     auto handle = std::make_unique<WatchHandle>();
     handle->sink = std::make_shared<EventSink>(fn, user_data);
-    handle->sink->Start();
     Status s = Handle(b)->backend->Watch(handle->sink, &handle->source);
-    if (!s.ok()) {
-      handle->sink->Close();
-      return s;
-    }
+    // Delivery starts only once the watch exists: a failed watch never
+    // calls back (kreg.h), so its queued events are dropped with the sink.
+    if (!s.ok()) return s;
+    handle->sink->Start();
     *out = reinterpret_cast<kreg_watch*>(handle.release());
     return Status::OK();
   });

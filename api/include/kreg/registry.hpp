@@ -10,9 +10,12 @@
 #ifndef KREG_REGISTRY_HPP_
 #define KREG_REGISTRY_HPP_
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -44,7 +47,8 @@ class Registry;
 
 // A running watch. Destroying it (or Cancel) stops it and returns only when
 // its callback is not running and will not run again. Cancel may be called
-// from inside the callback.
+// from inside the callback (it then returns at once); destroying the Watch
+// from inside its own callback is not allowed.
 class Watch {
  public:
   using Callback = std::function<void(const WatchEvent&)>;
@@ -54,25 +58,61 @@ class Watch {
   Watch& operator=(const Watch&) = delete;
 
   void Cancel() {
-    if (watch_ != nullptr) {
-      plugin_->watch_cancel(watch_);
-      watch_ = nullptr;
-    }
+    kreg_watch* w = watch_.exchange(nullptr);
+    if (w != nullptr) plugin_->watch_cancel(w);
+    if (CurrentCallbackWatch() == this) return;
+    // A callback that cancelled its own watch may still be returning: the
+    // plugin did not wait for it, so wait here before fn_ can go away.
+    std::unique_lock<std::mutex> lock(mu_);
+    idle_.wait(lock, [this] { return !in_callback_; });
   }
 
  private:
   friend class Registry;
+  enum class State { kStarting, kLive, kFailed };
+
   Watch(std::shared_ptr<const void> backend, const kreg_plugin* plugin, Callback fn)
       : backend_(std::move(backend)), plugin_(plugin), fn_(std::move(fn)) {}
 
+  static Watch*& CurrentCallbackWatch() {
+    static thread_local Watch* current = nullptr;
+    return current;
+  }
+
+  // Called by StartWatch once the plugin answered: events that arrived
+  // before (the plugin may deliver them before it returns the handle) are
+  // held back until then, so that a callback can always cancel its watch.
+  void Publish(kreg_watch* handle, State state) {
+    watch_.store(handle);
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = state;
+    idle_.notify_all();
+  }
+
   static void Trampoline(void* user_data, const kreg_watch_event* event) noexcept {
-    static_cast<Watch*>(user_data)->fn_(ToValue(*event));
+    auto* self = static_cast<Watch*>(user_data);
+    {
+      std::unique_lock<std::mutex> lock(self->mu_);
+      self->idle_.wait(lock, [self] { return self->state_ != State::kStarting; });
+      if (self->state_ == State::kFailed) return;
+      self->in_callback_ = true;
+    }
+    CurrentCallbackWatch() = self;
+    self->fn_(ToValue(*event));
+    CurrentCallbackWatch() = nullptr;
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->in_callback_ = false;
+    self->idle_.notify_all();
   }
 
   std::shared_ptr<const void> backend_;  // keeps the backend and its library
   const kreg_plugin* plugin_;
   Callback fn_;
-  kreg_watch* watch_ = nullptr;
+  std::atomic<kreg_watch*> watch_{nullptr};
+  std::mutex mu_;
+  std::condition_variable idle_;
+  State state_ = State::kStarting;
+  bool in_callback_ = false;
 };
 
 class Registry {
@@ -174,8 +214,10 @@ class Registry {
   Status StartWatch(Watch::Callback fn, std::unique_ptr<Watch>* out) const {
     std::unique_ptr<Watch> w(new Watch(handle_, handle_->plugin, std::move(fn)));
     ErrorBuffer err;
-    kreg_status st = handle_->plugin->watch(handle_->backend, &Watch::Trampoline, w.get(),
-                                            &w->watch_, err.data, sizeof(err.data));
+    kreg_watch* handle = nullptr;
+    kreg_status st = handle_->plugin->watch(handle_->backend, &Watch::Trampoline, w.get(), &handle, err.data,
+                                            sizeof(err.data));
+    w->Publish(handle, st == KREG_OK ? Watch::State::kLive : Watch::State::kFailed);
     if (st != KREG_OK) return Status(st, err.data);
     *out = std::move(w);
     return Status::OK();

@@ -60,18 +60,24 @@ void ZkBackend::OnNewSession() {
   maintain_cv_.notify_all();
 }
 
+bool ZkBackend::Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) {
+  // Reused per thread: a keepalive allocates nothing once warm.
+  thread_local std::string key;
+  HeldInstances::KeyInto(service_name, id, &key);
+  return held_.Renew(key, ttl);
+}
+
 Status ZkBackend::Register(const Instance& instance, const RegisterOptions& options) {
   const std::string key = HeldInstances::Key(instance.service_name, instance.id);
-  // The keepalive path: no ZooKeeper request.
   if (!options.refresh && held_.Renew(key, options.ttl)) return Status::OK();
 
   Instance stored = instance;
   stored.version = 0;
   stored.data_version = 0;
-  int64_t now = UnixNow();
+  // Times the caller leaves at 0 are filled in, as the file backend does.
+  if (stored.update_time == 0) stored.update_time = UnixNow();
   if (stored.reg_time == 0) stored.reg_time = held_.RegTime(key);
-  if (stored.reg_time == 0) stored.reg_time = now;
-  stored.update_time = now;
+  if (stored.reg_time == 0) stored.reg_time = stored.update_time;
   std::string json = format::EncodeInstance(stored);
   Status s = ValidateStoredSize("instance", instance.service_name + "/" + instance.id, json.size(),
                                 kMaxStoredBytes);
@@ -81,7 +87,10 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
   Deadline deadline = OpDeadline();
   std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
   bool held = held_.Contains(key);
-  if (held && !options.refresh) return held_.Renew(key, options.ttl) ? Status::OK() : Status::OK();
+  if (held && !options.refresh) {  // another caller created it while we waited for the key
+    held_.Renew(key, options.ttl);
+    return Status::OK();
+  }
   if (held) {
     Reply r = session_->Set(path, json, -1, deadline);
     if (r.rc == ZNONODE) {
@@ -98,7 +107,6 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
   entry.id = instance.id;
   entry.json = std::move(json);
   entry.reg_time = stored.reg_time;
-  entry.ttl = options.ttl;
   entry.deadline = LeaseClock::now() + options.ttl;
   held_.Put(key, std::move(entry));
   return Status::OK();
@@ -132,25 +140,30 @@ Status ZkBackend::GetService(const std::string& service_name, Service* out) {
   Service service;
   service.service_name = service_name;
   int64_t version = 0;
-  int64_t mtime = svc.stat.mtime;
   const std::string dir = layout_.InstanceDir(service_name);
   Reply children = session_->GetChildren(dir, false, deadline);
   if (children.rc != ZOK && children.rc != ZNONODE) return ZkStatus(children.rc, "list", dir);
   if (children.rc == ZOK) version = std::max(version, children.stat.pzxid);
+  std::vector<std::string> ids;
+  std::vector<std::string> paths;
   for (const std::string& id : children.children) {
     if (!ValidateName("instance id", id).ok()) {
       log_.Warn("zookeeper: skipping node with an invalid instance id: " + dir + "/" + id);
       continue;
     }
+    ids.push_back(id);
+    paths.push_back(layout_.Instance(service_name, id));
+  }
+  std::vector<Reply> replies = session_->GetMany(paths, false, deadline);
+  for (size_t i = 0; i < ids.size(); ++i) {
     Instance instance;
     Stat stat;
     Status error;
-    const std::string path = layout_.Instance(service_name, id);
-    switch (ReadInstance(session_.get(), log_, path, service_name, id, false, deadline, &instance, &stat, &error)) {
+    switch (DecodeInstanceReply(replies[i], log_, paths[i], service_name, ids[i], &instance, &stat, &error)) {
       case ReadResult::kOk:
         version = std::max(version, stat.mzxid);
-        mtime = std::max(mtime, stat.mtime);
-        service.instances[instance.zone][id] = std::move(instance);
+        service.update_time = std::max(service.update_time, instance.update_time);
+        service.instances[instance.zone][ids[i]] = std::move(instance);
         break;
       case ReadResult::kMissing:
       case ReadResult::kMalformed:
@@ -167,7 +180,6 @@ Status ZkBackend::GetService(const std::string& service_name, Service* out) {
                        &property, &stat, &error)) {
     case ReadResult::kOk:
       version = std::max(version, stat.mzxid);
-      mtime = std::max(mtime, stat.mtime);
       format::MergeProperty(property, &service);
       break;
     case ReadResult::kMissing:
@@ -180,7 +192,6 @@ Status ZkBackend::GetService(const std::string& service_name, Service* out) {
   if (property_dir.rc == ZOK) version = std::max(version, property_dir.stat.pzxid);
 
   service.version = version;
-  service.update_time = mtime / 1000;
   *out = std::move(service);
   return Status::OK();
 }
@@ -191,7 +202,7 @@ Status ZkBackend::ListServices(std::vector<Service>* out) {
   if (root.rc != ZOK) return ZkStatus(root.rc, "list", layout_.root());
   std::sort(root.children.begin(), root.children.end());
   for (const std::string& name : root.children) {
-    if (!ValidateName("service name", name).ok()) continue;
+    if (layout_.Reserved(name) || !ValidateName("service name", name).ok()) continue;
     Service service;
     Status s = GetService(name, &service);
     if (s.code() == KREG_NOT_FOUND) continue;  // deleted since the listing

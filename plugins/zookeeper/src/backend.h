@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -38,6 +39,8 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   static Status Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out);
   ~ZkBackend() override;
 
+  // The keepalive path: a lookup in HeldInstances, no ZooKeeper request.
+  bool Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) override;
   Status Register(const Instance& instance, const RegisterOptions& options) override;
   Status Deregister(const std::string& service_name, const std::string& id) override;
   Status GetService(const std::string& service_name, Service* out) override;

@@ -10,7 +10,6 @@ bool HeldInstances::Renew(const std::string& key, std::chrono::milliseconds ttl)
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return false;
-  it->second.ttl = ttl;
   it->second.deadline = now + ttl;
   return true;
 }

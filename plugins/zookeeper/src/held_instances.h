@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -22,14 +23,22 @@ struct HeldInstance {
   std::string id;
   std::string json;  // the stored record, re-created as is after session expiry
   int64_t reg_time = 0;
-  std::chrono::milliseconds ttl{0};
   LeaseClock::time_point deadline;
   bool recreate = false;  // the node must be made again (new session)
 };
 
 class HeldInstances {
  public:
-  static std::string Key(const std::string& service, const std::string& id) { return service + '/' + id; }
+  static std::string Key(std::string_view service, std::string_view id) {
+    std::string key;
+    KeyInto(service, id, &key);
+    return key;
+  }
+  static void KeyInto(std::string_view service, std::string_view id, std::string* key) {
+    key->assign(service);
+    key->push_back('/');
+    key->append(id);
+  }
 
   // Renews the lease of `key` for `ttl` when held; false when not held.
   bool Renew(const std::string& key, std::chrono::milliseconds ttl);

@@ -24,6 +24,10 @@ class Layout {
   std::string PropertyDir(const std::string& service) const;
   std::string Property(const std::string& service) const;
 
+  // True when `name`, a child of the root, is not a service: ZooKeeper's
+  // own /zookeeper node when the root is "/".
+  bool Reserved(const std::string& name) const { return root_ == "/" && name == "zookeeper"; }
+
   // What a path seen in a watch notification refers to.
   enum class Kind { kOther, kRoot, kService, kInstanceDir, kInstance, kPropertyDir, kProperty };
   struct Ref {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <string>
 #include <mutex>
 #include <string_view>
 #include <utility>
@@ -96,6 +97,8 @@ ClientLog::ClientLog(plugin::Logger log, std::string secret) : slot_(-1), callba
     callback_ = kTrampolines[i];
     return;
   }
+  log.Warn("zookeeper: more than " + std::to_string(kSlots) +
+           " ZooKeeper handles in this process; the client log of this one is dropped");
 }
 
 ClientLog::~ClientLog() {

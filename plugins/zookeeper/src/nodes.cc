@@ -46,9 +46,8 @@ Status CreateOwnedEphemeral(Session* session, const std::string& path, const std
 namespace {
 
 template <typename Record, typename Decode>
-ReadResult ReadRecord(Session* session, const plugin::Logger& log, const std::string& path, bool watch,
-                      const Deadline& deadline, Decode decode, Record* out, Stat* stat, Status* error) {
-  Reply r = session->Get(path, watch, deadline);
+ReadResult DecodeRecord(const Reply& r, const plugin::Logger& log, const std::string& path, Decode decode,
+                        Record* out, Stat* stat, Status* error) {
   if (r.rc == ZNONODE) return ReadResult::kMissing;
   if (r.rc != ZOK) {
     *error = ZkStatus(r.rc, "read", path);
@@ -77,16 +76,22 @@ Status CheckName(const std::string& path, const char* field, const std::string& 
 
 }  // namespace
 
-ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::string& path,
-                        const std::string& service, const std::string& id, bool watch,
-                        const Deadline& deadline, Instance* out, Stat* stat, Status* error) {
+ReadResult DecodeInstanceReply(const Reply& reply, const plugin::Logger& log, const std::string& path,
+                               const std::string& service, const std::string& id, Instance* out, Stat* stat,
+                               Status* error) {
   auto decode = [&](const std::string& text, Instance* in) {
     Status s = format::DecodeInstance(text, path, in);
     if (s.ok()) s = CheckName(path, "service_name", service, &in->service_name);
     if (s.ok()) s = CheckName(path, "id", id, &in->id);
     return s;
   };
-  return ReadRecord(session, log, path, watch, deadline, decode, out, stat, error);
+  return DecodeRecord(reply, log, path, decode, out, stat, error);
+}
+
+ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::string& path,
+                        const std::string& service, const std::string& id, bool watch,
+                        const Deadline& deadline, Instance* out, Stat* stat, Status* error) {
+  return DecodeInstanceReply(session->Get(path, watch, deadline), log, path, service, id, out, stat, error);
 }
 
 ReadResult ReadProperty(Session* session, const plugin::Logger& log, const std::string& path,
@@ -97,7 +102,7 @@ ReadResult ReadProperty(Session* session, const plugin::Logger& log, const std::
     if (s.ok()) s = CheckName(path, "service_name", service, &p->service_name);
     return s;
   };
-  return ReadRecord(session, log, path, watch, deadline, decode, out, stat, error);
+  return DecodeRecord(session->Get(path, watch, deadline), log, path, decode, out, stat, error);
 }
 
 }  // namespace zk

@@ -38,9 +38,15 @@ enum class ReadResult {
   kError       // a request failed; *error says why
 };
 
-// Reads and decodes the instance node `path` of `service`/`id`; `watch`
-// leaves a data watch on it. A record whose id or service_name disagree
-// with its path is malformed; empty ones are taken from the path.
+// Decodes `reply`, the answer to a read of the instance node `path` of
+// `service`/`id`. A record whose id or service_name disagree with its path
+// is malformed; empty ones are taken from the path.
+ReadResult DecodeInstanceReply(const Reply& reply, const plugin::Logger& log, const std::string& path,
+                               const std::string& service, const std::string& id, Instance* out, Stat* stat,
+                               Status* error);
+
+// Reads and decodes the instance node `path`; `watch` leaves a data watch
+// on it (when it exists).
 ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::string& path,
                         const std::string& service, const std::string& id, bool watch,
                         const Deadline& deadline, Instance* out, Stat* stat, Status* error);

@@ -320,6 +320,31 @@ Reply Session::Get(const std::string& path, bool watch, const Deadline& deadline
               deadline);
 }
 
+std::vector<Reply> Session::GetMany(const std::vector<std::string>& paths, bool watch, const Deadline& deadline) {
+  std::vector<PendingRef> pending(paths.size());
+  std::vector<int> issued(paths.size(), ZCLOSING);
+  {
+    std::shared_lock<std::shared_mutex> lock(handle_mu_);
+    for (size_t i = 0; i < paths.size() && zh_ != nullptr; ++i) {
+      pending[i] = std::make_shared<Pending>();
+      auto* ctx = new PendingRef(pending[i]);
+      issued[i] = zoo_aget(zh_, paths[i].c_str(), watch, &DataDone, ctx);
+      if (issued[i] != ZOK) delete ctx;
+    }
+  }
+  std::vector<Reply> replies(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (issued[i] == ZOK) {
+      replies[i] = Await(*pending[i], deadline);
+    } else {
+      replies[i].rc = issued[i];
+    }
+    // A failure the single request would retry is retried the same way.
+    if (IsRetryable(replies[i].rc) && !deadline.passed()) replies[i] = Get(paths[i], watch, deadline);
+  }
+  return replies;
+}
+
 Reply Session::GetChildren(const std::string& path, bool watch, const Deadline& deadline) {
   return Call(
       [&](zhandle_t* zh, const void* ctx) {

@@ -90,17 +90,19 @@ class Session {
   // The current session id (ephemeralOwner of the nodes it creates).
   int64_t session_id();
 
-  // The ACL for nodes this plugin creates: only this identity may write
-  // when a username is set; reads as options.read_acl says.
-  const ACL_vector* acl() const { return acl_; }
-
   // Blocks until connected, or until `deadline`; true when connected.
   bool WaitConnected(const Deadline& deadline);
 
   Reply Get(const std::string& path, bool watch, const Deadline& deadline);
+  // Get for many paths at once: the requests are pipelined, so reading n
+  // nodes costs about one round trip instead of n. Replies are in the
+  // order of `paths`.
+  std::vector<Reply> GetMany(const std::vector<std::string>& paths, bool watch, const Deadline& deadline);
   Reply GetChildren(const std::string& path, bool watch, const Deadline& deadline);
   Reply Exists(const std::string& path, bool watch, const Deadline& deadline);
-  // `flags`: ZOO_EPHEMERAL or 0 (persistent).
+  // `flags`: ZOO_EPHEMERAL or 0 (persistent). The node gets the plugin's
+  // ACL: with a username only this identity may write it (digest), and
+  // reads are open unless read_acl is "creator"; without one it is open.
   Reply Create(const std::string& path, const std::string& data, int flags, const Deadline& deadline);
   Reply Set(const std::string& path, const std::string& data, int version, const Deadline& deadline);
   Reply Delete(const std::string& path, int version, const Deadline& deadline);

@@ -1,0 +1,477 @@
+#include "watch.h"
+
+#include <algorithm>
+
+#include "kreg/validate.hpp"
+#include "nodes.h"
+#include "status.h"
+
+namespace kreg {
+namespace zk {
+
+namespace {
+
+// A node that vanishes and reappears between our requests is read again,
+// a few times at most, before its watch is left to report it.
+constexpr int kReadAttempts = 3;
+
+// Pause before retrying reads that failed.
+constexpr std::chrono::milliseconds kRetryPause{100};
+
+}  // namespace
+
+void ZkWatch::Dirty::Merge(Dirty&& other) {
+  all = all || other.all;
+  root = root || other.root;
+  full_dirs.merge(other.full_dirs);
+  instance_dirs.merge(other.instance_dirs);
+  instances.merge(other.instances);
+  properties.merge(other.properties);
+}
+
+Status ZkWatch::Start(Session* session, const Layout* layout, plugin::Logger log,
+                      std::chrono::milliseconds timeout, std::shared_ptr<plugin::EventSink> sink,
+                      std::unique_ptr<plugin::WatchSource>* out) {
+  std::unique_ptr<ZkWatch> w(new ZkWatch(session, layout, log, timeout, std::move(sink)));
+  // Subscribed before the first read: a change during it is marked dirty.
+  session->Subscribe(w.get());
+  std::vector<WatchEvent> initial;
+  w->buffer_ = &initial;
+  Dirty work;
+  work.all = true;
+  Deadline deadline = Deadline::After(timeout);
+  while (w->Round(&work, nullptr) == Step::kRetry) {
+    if (w->fatal_ || deadline.passed()) {
+      session->Unsubscribe(w.get());
+      return w->last_error_;
+    }
+    session->WaitConnected(deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  w->buffer_ = nullptr;
+  for (WatchEvent& e : initial) w->sink_->Push(std::move(e));
+  WatchEvent synced;
+  synced.type = EventType::kSynced;
+  w->sink_->Push(std::move(synced));
+  w->thread_ = std::thread([p = w.get()] { p->Run(); });
+  *out = std::move(w);
+  return Status::OK();
+}
+
+ZkWatch::ZkWatch(Session* session, const Layout* layout, plugin::Logger log, std::chrono::milliseconds timeout,
+                 std::shared_ptr<plugin::EventSink> sink)
+    : session_(session), layout_(layout), log_(log), timeout_(timeout), sink_(std::move(sink)) {}
+
+ZkWatch::~ZkWatch() {
+  session_->Unsubscribe(this);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_.store(true);
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ZkWatch::OnNodeEvent(int, const std::string& path) {
+  Layout::Ref ref = layout_->Parse(path);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    switch (ref.kind) {
+      case Layout::Kind::kOther:
+        return;
+      case Layout::Kind::kRoot:
+        dirty_.root = true;
+        break;
+      case Layout::Kind::kService:
+        dirty_.instance_dirs.insert(ref.service);
+        dirty_.properties.insert(ref.service);
+        break;
+      case Layout::Kind::kInstanceDir:
+        dirty_.instance_dirs.insert(ref.service);
+        break;
+      case Layout::Kind::kInstance:
+        dirty_.instances.emplace(ref.service, ref.id);
+        break;
+      case Layout::Kind::kPropertyDir:
+      case Layout::Kind::kProperty:
+        dirty_.properties.insert(ref.service);
+        break;
+    }
+  }
+  cv_.notify_all();
+}
+
+void ZkWatch::OnNewSession() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirty_.all = true;
+  }
+  cv_.notify_all();
+}
+
+void ZkWatch::Run() {
+  for (;;) {
+    Dirty work;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stop_.load() || !dirty_.empty(); });
+      if (stop_.load()) return;
+      std::swap(work, dirty_);
+    }
+    if (Round(&work, &stop_) == Step::kDone) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      work.Merge(std::move(dirty_));
+      dirty_ = std::move(work);
+    }
+    session_->WaitConnected(Deadline::After(timeout_, &stop_));
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, kRetryPause, [this] { return stop_.load(); });
+  }
+}
+
+ZkWatch::Step ZkWatch::Round(Dirty* work, const std::atomic<bool>* cancel) {
+  Step step = RoundSteps(work, cancel);
+  Flush();
+  return step;
+}
+
+ZkWatch::Step ZkWatch::RoundSteps(Dirty* work, const std::atomic<bool>* cancel) {
+  // Each item gets the full timeout: a large tree is not one operation.
+  auto deadline = [&] { return Deadline::After(timeout_, cancel); };
+  if (work->all) {
+    work->all = false;
+    work->root = true;
+    for (const auto& [service, state] : services_) {
+      work->full_dirs.insert(service);
+      work->properties.insert(service);
+    }
+  }
+  if (work->root) {
+    if (SyncRoot(work, deadline()) == Step::kRetry) return Step::kRetry;
+    work->root = false;
+  }
+  while (!work->full_dirs.empty()) {
+    std::string service = *work->full_dirs.begin();
+    if (SyncInstances(service, true, deadline()) == Step::kRetry) return Step::kRetry;
+    work->full_dirs.erase(service);
+    work->instance_dirs.erase(service);
+  }
+  while (!work->instance_dirs.empty()) {
+    std::string service = *work->instance_dirs.begin();
+    if (SyncInstances(service, false, deadline()) == Step::kRetry) return Step::kRetry;
+    work->instance_dirs.erase(service);
+  }
+  while (!work->instances.empty()) {
+    auto key = *work->instances.begin();
+    if (SyncInstance(key.first, key.second, deadline()) == Step::kRetry) return Step::kRetry;
+    work->instances.erase(key);
+  }
+  while (!work->properties.empty()) {
+    std::string service = *work->properties.begin();
+    if (SyncProperty(service, deadline()) == Step::kRetry) return Step::kRetry;
+    work->properties.erase(service);
+  }
+  return Step::kDone;
+}
+
+ZkWatch::Step ZkWatch::Fail(const Status& status) {
+  last_error_ = status;
+  if (status.code() == KREG_UNAVAILABLE || status.code() == KREG_TIMEOUT) {
+    log_.Debug("zookeeper watch: will retry: " + status.message());
+    return Step::kRetry;
+  }
+  if (buffer_ != nullptr) {
+    fatal_ = true;
+    return Step::kRetry;
+  }
+  log_.Warn("zookeeper watch: " + status.message());
+  WatchEvent e;
+  e.type = EventType::kError;
+  e.message = status.message();
+  sink_->Push(std::move(e));
+  return Step::kDone;
+}
+
+ZkWatch::Step ZkWatch::SyncRoot(Dirty* work, const Deadline& deadline) {
+  const std::string& root = layout_->root();
+  Reply r;
+  for (int attempt = 0;; ++attempt) {
+    r = session_->GetChildren(root, true, deadline);
+    if (r.rc != ZNONODE) break;
+    // getChildren leaves no watch on a missing node; exists does.
+    Reply e = session_->Exists(root, true, deadline);
+    if (e.rc == ZNONODE) break;
+    if (e.rc != ZOK) return Fail(ZkStatus(e.rc, "exists", root));
+    if (attempt + 1 == kReadAttempts) return Step::kDone;  // the exists watch will tell
+  }
+  if (r.rc != ZOK && r.rc != ZNONODE) return Fail(ZkStatus(r.rc, "list", root));
+  std::set<std::string> names;
+  for (const std::string& name : r.children) {
+    if (layout_->Reserved(name)) continue;
+    if (ValidateName("service name", name).ok()) {
+      names.insert(name);
+    } else if (bad_names_.insert(name).second) {
+      log_.Warn("zookeeper watch: skipping node with an invalid service name: " + layout_->Service(name));
+    }
+  }
+  std::vector<std::string> gone;
+  for (const auto& [service, state] : services_) {
+    if (names.count(service) == 0) gone.push_back(service);
+  }
+  for (const std::string& service : gone) RemoveService(service, r.rc == ZOK ? r.stat.pzxid : 0);
+  for (const std::string& service : names) {
+    if (services_.count(service) != 0) continue;
+    services_[service];
+    work->full_dirs.insert(service);
+    work->properties.insert(service);
+  }
+  return Step::kDone;
+}
+
+ZkWatch::Step ZkWatch::SyncInstances(const std::string& service, bool full, const Deadline& deadline) {
+  auto found = services_.find(service);
+  if (found == services_.end()) return Step::kDone;  // the root's listing brings it
+  ServiceState& state = found->second;
+  const std::string dir = layout_->InstanceDir(service);
+  Reply r;
+  for (int attempt = 0;; ++attempt) {
+    r = session_->GetChildren(dir, true, deadline);
+    if (r.rc != ZNONODE) break;
+    Reply e = session_->Exists(dir, true, deadline);
+    if (e.rc == ZNONODE) break;
+    if (e.rc != ZOK) return Fail(ZkStatus(e.rc, "exists", dir));
+    if (attempt + 1 == kReadAttempts) return Step::kDone;
+  }
+  if (r.rc != ZOK && r.rc != ZNONODE) return Fail(ZkStatus(r.rc, "list", dir));
+  const int64_t pzxid = r.rc == ZOK ? r.stat.pzxid : 0;
+  std::set<std::string> present(r.children.begin(), r.children.end());
+
+  std::vector<WatchEvent> events;
+  for (auto it = state.instances.begin(); it != state.instances.end();) {
+    if (present.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    events.push_back(InstanceEvent(EventType::kDelete, it->second, pzxid));
+    state.czxids.erase(it->first);
+    state.unwatched.erase(it->first);
+    it = state.instances.erase(it);
+  }
+  for (auto it = state.skipped.begin(); it != state.skipped.end();) {
+    if (present.count(it->first) == 0) {
+      state.unwatched.erase(it->first);
+      it = state.skipped.erase(it);
+    } else {
+      ++it;
+    }
+  }
+
+  // Read every child that is new, or whose watch may be gone, or all on a
+  // full re-read: pipelined, one round trip for the lot.
+  std::vector<std::string> ids;
+  std::vector<std::string> paths;
+  for (const std::string& id : present) {
+    bool known = state.instances.count(id) != 0 || state.skipped.count(id) != 0;
+    if (known && !full && state.unwatched.count(id) == 0) continue;  // its data watch reports changes
+    if (!ValidateName("instance id", id).ok()) {
+      if (!known) log_.Warn("zookeeper watch: skipping node with an invalid instance id: " + dir + "/" + id);
+      state.skipped[id] = 0;
+      continue;
+    }
+    ids.push_back(id);
+    paths.push_back(layout_->Instance(service, id));
+  }
+  std::vector<Reply> replies = session_->GetMany(paths, true, deadline);
+
+  Step step = Step::kDone;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::string& id = ids[i];
+    bool known = state.instances.count(id) != 0 || state.skipped.count(id) != 0;
+    Instance instance;
+    Stat stat;
+    Status error;
+    ReadResult result = DecodeInstanceReply(replies[i], log_, paths[i], service, id, &instance, &stat, &error);
+    if (result == ReadResult::kError) {
+      // Unread ids stay as they were; the retry reads them again.
+      if (known) state.unwatched.insert(id);
+      step = Fail(error);
+      if (step == Step::kRetry) break;
+      continue;
+    }
+    if (result == ReadResult::kMissing) {  // gone again: the re-armed child watch tells
+      if (known) state.unwatched.insert(id);
+      continue;
+    }
+    state.unwatched.erase(id);
+    auto old = state.instances.find(id);
+    if (result == ReadResult::kMalformed) {
+      if (old != state.instances.end()) {
+        events.push_back(InstanceEvent(EventType::kDelete, old->second, stat.mzxid));
+        state.instances.erase(old);
+        state.czxids.erase(id);
+      }
+      state.skipped[id] = stat.mzxid;
+      continue;
+    }
+    state.skipped.erase(id);
+    if (old == state.instances.end()) {
+      events.push_back(InstanceEvent(EventType::kCreate, instance, stat.mzxid));
+    } else if (old->second.version != stat.mzxid || state.czxids[id] != stat.czxid) {
+      events.push_back(InstanceEvent(EventType::kModify, instance, stat.mzxid));
+    }
+    state.czxids[id] = stat.czxid;
+    state.instances[id] = std::move(instance);
+  }
+  Emit(service, std::move(events));
+  return step;
+}
+
+ZkWatch::Step ZkWatch::SyncInstance(const std::string& service, const std::string& id, const Deadline& deadline) {
+  auto found = services_.find(service);
+  if (found == services_.end()) return Step::kDone;
+  ServiceState& state = found->second;
+  auto old = state.instances.find(id);
+  auto skipped = state.skipped.find(id);
+  // An id the children diff has not seen yet is left to it.
+  if (old == state.instances.end() && skipped == state.skipped.end()) return Step::kDone;
+  if (skipped != state.skipped.end() && skipped->second == 0) return Step::kDone;  // invalid name
+  Instance instance;
+  Stat stat;
+  Status error;
+  ReadResult result = ReadInstance(session_, log_, layout_->Instance(service, id), service, id, true, deadline,
+                                   &instance, &stat, &error);
+  if (result == ReadResult::kError) return Fail(error);
+  if (result == ReadResult::kMissing) {
+    // Deleted, and perhaps already re-created: re-list the directory now,
+    // reading this id again if it is there.
+    state.unwatched.insert(id);
+    return SyncInstances(service, false, deadline);
+  }
+  state.unwatched.erase(id);
+  std::vector<WatchEvent> events;
+  if (result == ReadResult::kMalformed) {
+    if (old != state.instances.end()) {
+      events.push_back(InstanceEvent(EventType::kDelete, old->second, stat.mzxid));
+      state.instances.erase(old);
+      state.czxids.erase(id);
+    }
+    state.skipped[id] = stat.mzxid;
+  } else {
+    if (old == state.instances.end()) {
+      events.push_back(InstanceEvent(EventType::kCreate, instance, stat.mzxid));
+    } else if (old->second.version != stat.mzxid || state.czxids[id] != stat.czxid) {
+      events.push_back(InstanceEvent(EventType::kModify, instance, stat.mzxid));
+    }
+    state.skipped.erase(id);
+    state.czxids[id] = stat.czxid;
+    state.instances[id] = std::move(instance);
+  }
+  Emit(service, std::move(events));
+  return Step::kDone;
+}
+
+ZkWatch::Step ZkWatch::SyncProperty(const std::string& service, const Deadline& deadline) {
+  auto found = services_.find(service);
+  if (found == services_.end()) return Step::kDone;
+  ServiceState& state = found->second;
+  const std::string path = layout_->Property(service);
+  Property property;
+  Stat stat;
+  Status error;
+  ReadResult result;
+  for (int attempt = 0;; ++attempt) {
+    result = ReadProperty(session_, log_, path, service, true, deadline, &property, &stat, &error);
+    if (result != ReadResult::kMissing) break;
+    Reply e = session_->Exists(path, true, deadline);
+    if (e.rc == ZNONODE) break;
+    if (e.rc != ZOK) return Fail(ZkStatus(e.rc, "exists", path));
+    if (attempt + 1 == kReadAttempts) return Step::kDone;
+  }
+  if (result == ReadResult::kError) return Fail(error);
+  std::vector<WatchEvent> events;
+  if (result == ReadResult::kOk) {
+    if (!state.has_property) {
+      events.push_back(PropertyEvent(EventType::kCreate, property, stat.mzxid));
+    } else if (state.property.version != stat.mzxid || state.property_czxid != stat.czxid) {
+      events.push_back(PropertyEvent(EventType::kModify, property, stat.mzxid));
+    }
+    state.has_property = true;
+    state.property = std::move(property);
+    state.property_czxid = stat.czxid;
+  } else if (state.has_property) {
+    int64_t version = stat.mzxid;  // malformed: the zxid that broke it
+    if (result == ReadResult::kMissing) {
+      Reply dir = session_->Exists(layout_->PropertyDir(service), false, deadline);
+      version = dir.rc == ZOK ? dir.stat.pzxid : 0;
+    }
+    events.push_back(PropertyEvent(EventType::kDelete, state.property, version));
+    state.has_property = false;
+  }
+  Emit(service, std::move(events));
+  return Step::kDone;
+}
+
+void ZkWatch::RemoveService(const std::string& service, int64_t version) {
+  auto found = services_.find(service);
+  if (found == services_.end()) return;
+  std::vector<WatchEvent> events;
+  for (const auto& [id, instance] : found->second.instances) {
+    events.push_back(InstanceEvent(EventType::kDelete, instance, version));
+  }
+  if (found->second.has_property) {
+    events.push_back(PropertyEvent(EventType::kDelete, found->second.property, version));
+  }
+  services_.erase(found);
+  Emit(service, std::move(events));
+}
+
+WatchEvent ZkWatch::InstanceEvent(EventType type, const Instance& instance, int64_t version) {
+  WatchEvent e;
+  e.type = type;
+  e.info = EventInfo::kInstance;
+  e.service_name = instance.service_name;
+  e.instance = instance;
+  e.version = version;
+  e.data_version = instance.data_version;
+  return e;
+}
+
+WatchEvent ZkWatch::PropertyEvent(EventType type, const Property& property, int64_t version) {
+  WatchEvent e;
+  e.type = type;
+  e.info = EventInfo::kProperty;
+  e.service_name = property.service_name;
+  e.property = property;
+  e.version = version;
+  e.data_version = property.data_version;
+  return e;
+}
+
+void ZkWatch::Emit(const std::string& service, std::vector<WatchEvent> events) {
+  std::vector<WatchEvent>& pending = pending_[service];
+  for (WatchEvent& e : events) pending.push_back(std::move(e));
+}
+
+void ZkWatch::Flush() {
+  for (auto& [service, events] : pending_) {
+    std::stable_sort(events.begin(), events.end(),
+                     [](const WatchEvent& a, const WatchEvent& b) { return a.version < b.version; });
+    int64_t& last = last_version_[service];
+    for (WatchEvent& e : events) {
+      e.version = std::max(e.version, last + 1);
+      last = e.version;
+      e.instance.version = e.info == EventInfo::kInstance ? e.version : 0;
+      e.property.version = e.info == EventInfo::kProperty ? e.version : 0;
+      if (buffer_ != nullptr) {
+        buffer_->push_back(std::move(e));
+      } else {
+        sink_->Push(std::move(e));
+      }
+    }
+  }
+  pending_.clear();
+}
+
+}  // namespace zk
+}  // namespace kreg

@@ -1,0 +1,132 @@
+// Digest authentication and ACLs, secrets kept out of logs and errors, and
+// the C client's own log going through the plugin's sink.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "support/temp_dir.h"
+#include "zk_test_util.h"
+
+namespace kreg {
+namespace testing {
+namespace {
+
+constexpr const char* kPassword = "s3cret-Pa55word-xyzzy";
+
+OpenOptions AuthOptions(const ZooKeeperServer& zk, const std::string& user, const std::string& password,
+                        LogCapture* log) {
+  OpenOptions o = ZkOptions(zk);
+  o.username = user;
+  o.password = password;
+  o.log = log->Sink();
+  o.log_level = KREG_LOG_TRACE;
+  return o;
+}
+
+TEST(ZooKeeperAuth, OthersMayReadButNotChangeOrDelete) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  LogCapture log;
+  Registry r;
+  ASSERT_TRUE(OpenZk(AuthOptions(*zk, "keeper", kPassword, &log), &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  Property p;
+  p.service_name = "svc";
+  ASSERT_TRUE(r.SetProperty(p).ok());
+  const std::string instance = "/discovery/svc/instance/a";
+  const std::string property = "/discovery/svc/property/backend";
+
+  std::vector<std::string> acl;
+  RawClient anonymous(zk->connect_string());
+  ASSERT_TRUE(anonymous.connected());
+  ASSERT_EQ(anonymous.GetAcl(instance, &acl), ZOK);
+  ASSERT_EQ(acl.size(), 2u);
+  EXPECT_EQ(acl[0].rfind("digest:keeper:", 0), 0u) << acl[0];
+  EXPECT_EQ(acl[0].substr(acl[0].size() - 3), ":31");
+  EXPECT_EQ(acl[1], "world:anyone:1");
+
+  std::string data;
+  EXPECT_EQ(anonymous.Get(instance, &data), ZOK);
+  EXPECT_EQ(anonymous.Get(property, &data), ZOK);
+  EXPECT_EQ(anonymous.Set(instance, "{}"), ZNOAUTH);
+  EXPECT_EQ(anonymous.Set(property, "{}"), ZNOAUTH);
+  EXPECT_EQ(anonymous.Delete(instance), ZNOAUTH);
+  EXPECT_EQ(anonymous.Delete(property), ZNOAUTH);
+  EXPECT_EQ(anonymous.CreateAll("/discovery/svc/instance/intruder", "{}"), ZNOAUTH);
+
+  // Another identity fares no better, and gets a clear status through kreg.
+  LogCapture other_log;
+  Registry other;
+  ASSERT_TRUE(OpenZk(AuthOptions(*zk, "keeper", "wrong-password", &other_log), &other).ok());
+  Status s = other.SetProperty(p);
+  EXPECT_EQ(s.code(), KREG_PERMISSION_DENIED) << s.ToString();
+  EXPECT_NE(s.message().find(property), std::string::npos) << s.message();
+  s = other.Register(MakeInstance("svc", "a"));
+  EXPECT_EQ(s.code(), KREG_PERMISSION_DENIED) << s.ToString();
+  Service svc;
+  ASSERT_TRUE(other.GetService("svc", &svc).ok()) << "reads stay open";
+  EXPECT_EQ(svc.instance_count(), 1u);
+
+  // The right credentials may write.
+  RawClient same(zk->connect_string(), std::string("keeper:") + kPassword);
+  ASSERT_TRUE(same.connected());
+  EXPECT_EQ(same.Set(property, R"({"service_name":"svc"})"), ZOK);
+
+  ASSERT_TRUE(r.Deregister("svc", "a").ok());
+  for (const std::string& line : log.Lines()) EXPECT_EQ(line.find(kPassword), std::string::npos) << line;
+  for (const std::string& line : other_log.Lines()) EXPECT_EQ(line.find("wrong-password"), std::string::npos) << line;
+  EXPECT_EQ(s.message().find("wrong-password"), std::string::npos);
+}
+
+TEST(ZooKeeperAuth, CreatorReadAclClosesReads) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  LogCapture log;
+  OpenOptions o = AuthOptions(*zk, "keeper", kPassword, &log);
+  o.options["read_acl"] = "creator";
+  Registry r;
+  ASSERT_TRUE(OpenZk(o, &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  Service svc;
+  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  EXPECT_EQ(svc.instance_count(), 1u);
+
+  RawClient anonymous(zk->connect_string());
+  std::string data;
+  EXPECT_EQ(anonymous.Get("/discovery/svc/instance/a", &data), ZNOAUTH);
+
+  LogCapture other_log;
+  Registry other;
+  ASSERT_TRUE(OpenZk(AuthOptions(*zk, "intruder", "pw", &other_log), &other).ok());
+  Status s = other.GetService("svc", &svc);
+  EXPECT_EQ(s.code(), KREG_PERMISSION_DENIED) << s.ToString();
+}
+
+TEST(ZooKeeperLog, ClientLogGoesToTheSinkNotStderr) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  TempDir dir;
+  std::string captured = dir.Join("stderr");
+  std::fflush(stderr);
+  int saved = dup(2);
+  FILE* f = std::fopen(captured.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  dup2(fileno(f), 2);
+  LogCapture log;
+  {
+    Registry r;
+    Status s = OpenZk(AuthOptions(*zk, "keeper", kPassword, &log), &r);
+    if (s.ok()) s = r.Register(MakeInstance("svc", "a"));
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  std::fclose(f);
+  std::string err = ReadFile(captured);
+  EXPECT_EQ(err.find("ZOO_"), std::string::npos) << err;
+  EXPECT_TRUE(log.Contains("zookeeper client:")) << log.All();
+  for (const std::string& line : log.Lines()) EXPECT_EQ(line.find(kPassword), std::string::npos) << line;
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace kreg

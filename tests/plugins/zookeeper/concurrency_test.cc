@@ -1,0 +1,73 @@
+// 16 threads registering, refreshing, keeping alive and deregistering
+// through one Registry while a watch runs. Built with -DKREG_SANITIZE=thread
+// this is the ThreadSanitizer check.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "zk_test_util.h"
+
+namespace kreg {
+namespace testing {
+namespace {
+
+TEST(ZooKeeperConcurrency, SixteenThreadsAndAWatch) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  OpenOptions o = ZkOptions(*zk);
+  o.timeout = std::chrono::seconds(30);
+  ASSERT_TRUE(OpenZk(o, &r).ok());
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+
+  constexpr int kThreads = 16;
+  constexpr int kRounds = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      RegisterOptions refresh;
+      refresh.refresh = true;
+      for (int i = 0; i < kRounds; ++i) {
+        // Threads share services and, pairwise, ids: the same key is hit
+        // from two threads at once.
+        std::string service = "svc" + std::to_string(t % 4);
+        std::string id = "i" + std::to_string((t / 2) * 100 + i % 5);
+        Instance in = MakeInstance(service, id);
+        in.hostname = "t" + std::to_string(t) + "-" + std::to_string(i);
+        Status s;
+        switch (i % 4) {
+          case 0: s = r.Register(in); break;
+          case 1: s = r.Register(in); break;  // a keepalive when held
+          case 2: s = r.Register(in, refresh); break;
+          case 3: s = r.Deregister(service, id); break;
+        }
+        if (!s.ok()) {
+          ++failures;
+          ADD_FAILURE() << s.ToString();
+        }
+        if (i % 5 == 0) {
+          Service svc;
+          Status g = r.GetService(service, &svc);
+          if (!g.ok() && g.code() != KREG_NOT_FOUND) ADD_FAILURE() << g.ToString();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+
+  auto server = ServerView(r);
+  ASSERT_TRUE(rec.WaitUntil([&](const EventRecorder::Model& m) { return ModelView(m) == server; },
+                            std::chrono::seconds(60)))
+      << "the watch's final state differs from the server's:\n" << DescribeDiff(server, ModelView(rec.model()));
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+  w.reset();
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace kreg

@@ -1,0 +1,188 @@
+// The watch: initial state then SYNCED, live creates/modifies/deletes with
+// zxid versions, property events, cancellation.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "support/process.h"
+#include "zk_test_util.h"
+
+namespace kreg {
+namespace testing {
+namespace {
+
+TEST(ZooKeeperWatch, StartsWithTheCurrentStateThenSynced) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "b")).ok());
+  Property p;
+  p.service_name = "svc";
+  p.attrs["a"] = {{"k", "v"}};
+  ASSERT_TRUE(r.SetProperty(p).ok());
+  RegisterOptions refresh;
+  refresh.refresh = true;
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "b"), refresh).ok());
+
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+  std::vector<WatchEvent> events = rec.events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events.back().type, EventType::kSynced);
+  EXPECT_EQ(rec.count(EventType::kCreate, EventInfo::kInstance), 2u);
+  EXPECT_EQ(rec.count(EventType::kCreate, EventInfo::kProperty), 1u);
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+
+  // The service's version equals the version of its latest event.
+  Service svc;
+  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  EXPECT_EQ(rec.model().versions["svc"], svc.version);
+  // b was refreshed: its create carries that state's zxid and data version.
+  Instance b = rec.model().instances["svc"]["b"];
+  EXPECT_EQ(b.data_version, 1);
+  EXPECT_EQ(b.version, InstancesById(svc)["b"].version);
+}
+
+TEST(ZooKeeperWatch, ReportsLiveChangesInOrderWithIncreasingVersions) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+  EXPECT_EQ(rec.events().size(), 1u);
+
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) {
+    return m.instances.count("svc") != 0 && m.instances.at("svc").count("a") != 0;
+  }));
+
+  Instance changed = MakeInstance("svc", "a");
+  changed.hostname = "moved";
+  RegisterOptions refresh;
+  refresh.refresh = true;
+  ASSERT_TRUE(r.Register(changed, refresh).ok());
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) {
+    return m.instances.count("svc") != 0 && m.instances.at("svc").count("a") != 0 &&
+           m.instances.at("svc").at("a").hostname == "moved";
+  }));
+  ASSERT_TRUE(r.Deregister("svc", "a").ok());
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.instances.count("svc") == 0; }));
+
+  std::vector<WatchEvent> events = rec.events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].type, EventType::kCreate);
+  EXPECT_EQ(events[2].type, EventType::kModify);
+  EXPECT_EQ(events[2].data_version, 1);
+  EXPECT_EQ(events[3].type, EventType::kDelete);
+  EXPECT_EQ(events[3].instance.id, "a");
+  EXPECT_EQ(events[3].service_name, "svc");
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+  Service svc;
+  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  EXPECT_EQ(svc.version, events[3].version) << "the delete carries the directory's pzxid";
+}
+
+TEST(ZooKeeperWatch, PropertyEvents) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+  Property p;
+  p.service_name = "svc";
+  p.zone_weights["z1"].src = "z1";
+  p.zone_weights["z1"].dst["z2"] = 7;
+  ASSERT_TRUE(r.SetProperty(p).ok());
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.properties.count("svc") != 0; }));
+  p.zone_weights["z1"].dst["z2"] = 9;
+  ASSERT_TRUE(r.SetProperty(p).ok());
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) {
+    return m.properties.count("svc") != 0 && m.properties.at("svc").zone_weights.at("z1").dst.at("z2") == 9;
+  }));
+  EXPECT_EQ(rec.count(EventType::kCreate, EventInfo::kProperty), 1u);
+  EXPECT_EQ(rec.count(EventType::kModify, EventInfo::kProperty), 1u);
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+}
+
+TEST(ZooKeeperWatch, ManyChangesEndInTheServersState) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+  RegisterOptions refresh;
+  refresh.refresh = true;
+  for (int i = 0; i < 60; ++i) {
+    std::string service = "svc" + std::to_string(i % 3);
+    std::string id = "i" + std::to_string(i % 7);
+    if (i % 4 == 3) {
+      ASSERT_TRUE(r.Deregister(service, id).ok());
+    } else {
+      Instance in = MakeInstance(service, id);
+      in.hostname = "h" + std::to_string(i);
+      ASSERT_TRUE(r.Register(in, refresh).ok());
+    }
+  }
+  auto server = ServerView(r);
+  ASSERT_TRUE(rec.WaitUntil([&](const EventRecorder::Model& m) { return ModelView(m) == server; }))
+      << "the watch's final state differs from the server's:\n" << DescribeDiff(server, ModelView(rec.model()));
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+}
+
+TEST(ZooKeeperWatch, LargeServiceIsReadInOneGo) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  constexpr size_t kInstances = 1500;
+  for (size_t i = 0; i < kInstances; ++i) {
+    ASSERT_TRUE(r.Register(MakeInstance("big", "i" + std::to_string(i), "z" + std::to_string(i % 3))).ok());
+  }
+  Service svc;
+  ASSERT_TRUE(r.GetService("big", &svc).ok());
+  EXPECT_EQ(svc.instance_count(), kInstances);
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+  EXPECT_EQ(rec.model().instances["big"].size(), kInstances);
+  EXPECT_EQ(rec.model().versions["big"], svc.version);
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+}
+
+TEST(ZooKeeperWatch, CancelFromInsideTheCallbackStopsDelivery) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  std::atomic<int> calls{0};
+  std::unique_ptr<Watch> w;
+  std::atomic<Watch*> self{nullptr};
+  ASSERT_TRUE(r.StartWatch(
+                   [&](const WatchEvent& e) {
+                     ++calls;
+                     if (e.type == EventType::kCreate && self.load() != nullptr) self.load()->Cancel();
+                   },
+                   &w)
+                  .ok());
+  self.store(w.get());
+  ASSERT_TRUE(WaitFor([&] { return calls.load() >= 1; }, std::chrono::seconds(10)));  // SYNCED
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  ASSERT_TRUE(WaitFor([&] { return calls.load() >= 2; }, std::chrono::seconds(10)));
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "b")).ok());
+  ASSERT_TRUE(r.Deregister("svc", "a").ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // room for a wrong delivery
+  EXPECT_EQ(calls.load(), 2);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace kreg

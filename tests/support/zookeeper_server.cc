@@ -1,0 +1,296 @@
+#include "support/zookeeper_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace kreg {
+namespace testing {
+
+namespace {
+
+constexpr const char* kJava = "/usr/bin/java";
+constexpr int kTickMs = 500;
+
+std::string ClassPath() {
+  const char* jars[] = {"zookeeper.jar",   "zookeeper-jute.jar", "slf4j-api.jar",
+                        "slf4j-simple.jar", "netty-all.jar",      "commons-cli.jar",
+                        "metrics-core.jar", "snappy-java.jar",    "log4j-1.2.jar"};
+  std::string cp = "/etc/zookeeper/conf";
+  for (const char* jar : jars) cp += std::string(":/usr/share/java/") + jar;
+  return cp;
+}
+
+// Ports the kernel hands out for port 0, all held until every one is
+// picked so they differ; a race with another process is unlikely enough.
+std::vector<int> FreePorts(int count) {
+  std::vector<int> fds;
+  std::vector<int> ports;
+  for (int i = 0; i < count; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = 0;
+    socklen_t len = sizeof(a);
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      if (fd >= 0) close(fd);
+      continue;
+    }
+    fds.push_back(fd);
+    ports.push_back(ntohs(a.sin_port));
+  }
+  for (int fd : fds) close(fd);
+  return ports;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+}  // namespace
+
+std::unique_ptr<ZooKeeperServer> ZooKeeperServer::Start(int nodes, std::string* error,
+                                                        std::chrono::milliseconds timeout) {
+  // A free port may be taken by someone else before the JVM binds it: a
+  // node that dies at once gets a fresh set of ports and another try.
+  for (int attempt = 1;; ++attempt) {
+    std::unique_ptr<ZooKeeperServer> zk(new ZooKeeperServer());
+    if (zk->TryStart(nodes, error, timeout)) return zk;
+    if (attempt == 3) return nullptr;
+  }
+}
+
+bool ZooKeeperServer::TryStart(int nodes, std::string* error, std::chrono::milliseconds timeout) {
+  std::vector<int> ports = FreePorts(nodes * 3);
+  if (static_cast<int>(ports.size()) != nodes * 3) {
+    *error = "could not find free loopback ports";
+    return false;
+  }
+  nodes_.resize(nodes);
+  for (int i = 0; i < nodes; ++i) {
+    Node& n = nodes_[i];
+    n.client_port = ports[i * 3];
+    n.quorum_port = ports[i * 3 + 1];
+    n.election_port = ports[i * 3 + 2];
+    n.dir = temp_.Join("node" + std::to_string(i + 1));
+    std::filesystem::create_directories(n.dir + "/data");
+  }
+  for (int i = 0; i < nodes; ++i) {
+    const Node& n = nodes_[i];
+    std::ostringstream cfg;
+    cfg << "tickTime=" << kTickMs << "\n"
+        << "dataDir=" << n.dir << "/data\n"
+        << "clientPort=" << n.client_port << "\n"
+        << "clientPortAddress=127.0.0.1\n"
+        << "admin.enableServer=false\n"
+        << "4lw.commands.whitelist=*\n"
+        << "maxClientCnxns=0\n"
+        << "minSessionTimeout=" << 2 * kTickMs << "\n"
+        << "maxSessionTimeout=60000\n";
+    if (nodes > 1) {
+      cfg << "initLimit=10\nsyncLimit=5\n";
+      for (int j = 0; j < nodes; ++j) {
+        const Node& m = nodes_[j];
+        cfg << "server." << j + 1 << "=127.0.0.1:" << m.quorum_port << ":" << m.election_port << "\n";
+      }
+      WriteFile(n.dir + "/data/myid", std::to_string(i + 1) + "\n");
+    }
+    WriteFile(n.dir + "/zoo.cfg", cfg.str());
+  }
+  for (int i = 0; i < nodes; ++i) {
+    if (!Launch(i)) {
+      *error = "cannot start java for ZooKeeper node " + std::to_string(i + 1);
+      return false;
+    }
+  }
+  for (int i = 0; i < nodes; ++i) {
+    if (!WaitServing(i, timeout)) {
+      *error = "ZooKeeper node " + std::to_string(i + 1) + " did not serve within " +
+               std::to_string(timeout.count()) + "ms; its log ends:\n" + LogTail(i);
+      return false;
+    }
+  }
+  return true;
+}
+
+ZooKeeperServer::~ZooKeeperServer() {
+  for (int i = 0; i < size(); ++i) Kill(i);
+}
+
+bool ZooKeeperServer::Launch(int i) {
+  Node& n = nodes_[i];
+  const bool ensemble = nodes_.size() > 1;
+  std::vector<std::string> argv = {kJava,
+                                   "-Xms32m",
+                                   "-Xmx256m",
+                                   "-XX:+UseSerialGC",
+                                   "-XX:TieredStopAtLevel=1",
+                                   "-Djava.net.preferIPv4Stack=true",
+                                   "-Dzookeeper.jmx.log4j.disable=true",
+                                   "-cp",
+                                   ClassPath(),
+                                   ensemble ? "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+                                            : "org.apache.zookeeper.server.ZooKeeperServerMain",
+                                   n.dir + "/zoo.cfg"};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  const std::string log = n.dir + "/server.log";
+  pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(126);  // the test died before prctl
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int in = open("/dev/null", O_RDONLY);
+    if (out < 0 || in < 0) _exit(126);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  n.pid = pid;
+  return true;
+}
+
+void ZooKeeperServer::Reap(int i) {
+  Node& n = nodes_[i];
+  if (n.pid > 0) waitpid(n.pid, nullptr, 0);
+  n.pid = -1;
+}
+
+std::string ZooKeeperServer::addr(int i) const {
+  return "127.0.0.1:" + std::to_string(nodes_[i].client_port);
+}
+
+std::vector<std::string> ZooKeeperServer::addrs() const {
+  std::vector<std::string> out;
+  for (int i = 0; i < size(); ++i) out.push_back(addr(i));
+  return out;
+}
+
+std::string ZooKeeperServer::connect_string() const {
+  std::string out;
+  for (int i = 0; i < size(); ++i) out += (i == 0 ? "" : ",") + addr(i);
+  return out;
+}
+
+void ZooKeeperServer::Stop(int i) {
+  Node& n = nodes_[i];
+  if (n.pid <= 0) return;
+  kill(n.pid, SIGCONT);  // a paused JVM cannot handle SIGTERM
+  kill(n.pid, SIGTERM);
+  for (int waited = 0; waited < 1000; ++waited) {
+    if (waitpid(n.pid, nullptr, WNOHANG) == n.pid) {
+      n.pid = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Kill(i);
+}
+
+void ZooKeeperServer::Kill(int i) {
+  Node& n = nodes_[i];
+  if (n.pid <= 0) return;
+  kill(n.pid, SIGKILL);
+  Reap(i);
+}
+
+void ZooKeeperServer::Pause(int i) {
+  if (nodes_[i].pid > 0) kill(nodes_[i].pid, SIGSTOP);
+}
+
+void ZooKeeperServer::Resume(int i) {
+  if (nodes_[i].pid > 0) kill(nodes_[i].pid, SIGCONT);
+}
+
+bool ZooKeeperServer::Restart(int i, std::string* error, std::chrono::milliseconds timeout) {
+  Stop(i);
+  if (!Launch(i)) {
+    *error = "cannot start java for ZooKeeper node " + std::to_string(i + 1);
+    return false;
+  }
+  if (!WaitServing(i, timeout)) {
+    *error = "ZooKeeper node " + std::to_string(i + 1) + " did not serve again; its log ends:\n" + LogTail(i);
+    return false;
+  }
+  return true;
+}
+
+std::string ZooKeeperServer::Srvr(int i) const {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  timeval tv{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(nodes_[i].client_port));
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 && send(fd, "srvr", 4, MSG_NOSIGNAL) == 4) {
+    char buf[1024];
+    for (ssize_t got; (got = recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(got));
+  }
+  close(fd);
+  return out;
+}
+
+std::string ZooKeeperServer::Mode(int i) const {
+  std::string answer = Srvr(i);
+  size_t at = answer.find("Mode: ");
+  if (at == std::string::npos) return "";
+  size_t end = answer.find('\n', at);
+  return answer.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
+}
+
+int ZooKeeperServer::Leader() const {
+  for (int i = 0; i < size(); ++i) {
+    if (nodes_[i].pid > 0 && Mode(i) == "leader") return i;
+  }
+  return -1;
+}
+
+bool ZooKeeperServer::WaitServing(int i, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    Node& n = nodes_[i];
+    if (n.pid <= 0) return false;
+    if (waitpid(n.pid, nullptr, WNOHANG) == n.pid) {  // it died (a port taken?)
+      n.pid = -1;
+      return false;
+    }
+    if (!Mode(i).empty()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+std::string ZooKeeperServer::LogTail(int i, size_t bytes) const {
+  std::string log = ReadFile(nodes_[i].dir + "/server.log");
+  return log.size() <= bytes ? log : log.substr(log.size() - bytes);
+}
+
+}  // namespace testing
+}  // namespace kreg
