@@ -91,6 +91,9 @@ Status ReplaceFile(const std::string& path, const std::string& contents, FileIde
   const std::string tmp = path + ".tmp";
   Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
   if (fd.get() < 0) return IoError("cannot create", tmp, errno);
+  // The replacement keeps the permissions an admin gave the file.
+  struct stat old;
+  if (stat(path.c_str(), &old) == 0) fchmod(fd.get(), old.st_mode & 07777);
   size_t done = 0;
   while (done < contents.size()) {
     ssize_t n = write(fd.get(), contents.data() + done, contents.size() - done);

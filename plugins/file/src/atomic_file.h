@@ -25,7 +25,6 @@ struct FileIdentity {
   bool operator==(const FileIdentity& o) const {
     return exists == o.exists && dev == o.dev && ino == o.ino && size == o.size && mtime_ns == o.mtime_ns;
   }
-  bool operator!=(const FileIdentity& o) const { return !(*this == o); }
 };
 
 // Identifies the file at `path` without reading it. A missing file is OK
@@ -38,7 +37,8 @@ Status ReadFile(const std::string& path, std::string* contents, FileIdentity* id
 
 // Replaces `path` with `contents` so that a crash at any point leaves
 // either the old or the new content, never a mix: writes `path + ".tmp"`,
-// fsyncs it, renames it over `path`, fsyncs the directory.
+// fsyncs it, renames it over `path`, fsyncs the directory. The new file
+// keeps the old one's permission bits (not its owner).
 // REQUIRES: the caller holds the file's lock (the temp name is fixed).
 // On success *identity is that of the new file.
 Status ReplaceFile(const std::string& path, const std::string& contents, FileIdentity* identity);

@@ -2,79 +2,166 @@
 
 #include <utility>
 
-#include "file_format.h"
 #include "format/json_format.h"
+#include "json_text.h"
 
 namespace kreg {
 namespace file {
 
 using nlohmann::json;
 
+namespace {
+
+// Splits one service record into `slot`; a malformed record is kept whole.
+void ParseServiceRecord(std::string_view where, std::string_view text, Document::ServiceSlot* slot) {
+  auto malformed = [&](const std::string& what) {
+    *slot = Document::ServiceSlot();
+    slot->malformed = std::string(where) + ": " + what;
+    slot->malformed_text = std::string(text);
+  };
+  JsonMembers members;
+  if (!ObjectMembers(text, &members)) return malformed("not a JSON object");
+  std::optional<int64_t> version;
+  for (const auto& [key, value] : members) {
+    if (key == "version") {
+      version = IntegerValue(value);
+    } else if (key == "instances") {
+      JsonMembers instances;
+      if (!ObjectMembers(value, &instances)) return malformed("\"instances\" is not an object");
+      slot->instances.clear();
+      for (const auto& [id, entry] : instances) {
+        Document::InstanceSlot& s = slot->instances[id];
+        s.text = std::string(entry);
+        JsonMembers fields;
+        if (ObjectMembers(entry, &fields)) {
+          for (const auto& [field, field_value] : fields) {
+            if (field == "expires_at_ms") s.lease = IntegerValue(field_value);
+          }
+        }
+      }
+    } else {
+      slot->others[key] = json::parse(value);
+    }
+  }
+  if (!version) return malformed("\"version\" is missing or not an integer");
+  slot->version = *version;
+}
+
+}  // namespace
+
+json ParseEntry(std::string_view text) { return json::parse(text, nullptr, /*allow_exceptions=*/false); }
+
 Document::Document(std::string path)
-    : path_(std::move(path)),
-      root_{{"format", kFormatName},
-            {"format_version", kFormatVersion},
-            {"revision", 0},
-            {"services", json::object()}} {}
+    : path_(std::move(path)), top_{{"format", kFormatName}, {"format_version", kFormatVersion}} {}
 
 Status Document::Parse(std::string path, std::string_view bytes, Document* out) {
   auto not_kreg = [&](const std::string& what) {
-    return Status::Corrupt(path + " is not a kreg file: " + what + "; move it away or fix it");
+    return Status::Corrupt("registry file " + path + " is not a kreg file: " + what + "; move it away or fix it");
   };
   if (bytes.empty()) return not_kreg("it is empty (0 bytes)");
-  json root = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
+  if (!IsValidJson(bytes)) {
     return not_kreg("it is not valid JSON (" + std::to_string(bytes.size()) + " bytes; truncated?)");
   }
-  std::string wrong = CheckTopLevel(root);
+  JsonMembers members;
+  if (!ObjectMembers(bytes, &members)) return not_kreg("the top level is not a JSON object");
+  // The top level is checked as JSON with "services" standing in as an
+  // empty object when it is one: its content is split up below.
+  json top = json::object();
+  std::string_view services_text;
+  for (const auto& [key, value] : members) {
+    if (key == "services" && !value.empty() && value.front() == '{') {
+      services_text = value;
+      top[key] = json::object();
+    } else {
+      top[key] = json::parse(value);
+    }
+  }
+  std::string wrong = CheckTopLevel(top);
   if (!wrong.empty()) return not_kreg(wrong);
-  out->path_ = std::move(path);
-  out->root_ = std::move(root);
-  out->dirty_ = false;
+
+  Document doc(std::move(path));
+  doc.revision_ = top["revision"].get<int64_t>();
+  top.erase("revision");
+  top.erase("services");
+  doc.top_ = std::move(top);
+  JsonMembers services;
+  ObjectMembers(services_text, &services);
+  for (const auto& [name, record] : services) {
+    ParseServiceRecord(ServiceWhere(doc.path_, name), record, &doc.services_[name]);
+  }
+  *out = std::move(doc);
   return Status::OK();
 }
 
-std::string Document::Serialize() const { return root_.dump() + "\n"; }
-
-int64_t Document::Bump(json* record) {
-  int64_t revision = root_["revision"].get<int64_t>() + 1;
-  root_["revision"] = revision;
-  (*record)["version"] = revision;
-  dirty_ = true;
-  return revision;
+std::string Document::Serialize() const {
+  // Sized up front: the entries' text is nearly all of the file.
+  size_t size = 256;
+  for (const auto& [name, slot] : services_) {
+    size += name.size() + slot.malformed_text.size() + 64;
+    for (const auto& [id, instance] : slot.instances) size += id.size() + instance.text.size() + 4;
+  }
+  std::string out;
+  out.reserve(size);
+  out += "{";
+  for (const auto& [key, value] : top_.items()) out += QuoteJson(key) + ":" + value.dump() + ",";
+  out += "\"revision\":" + std::to_string(revision_) + ",\"services\":{";
+  bool first_service = true;
+  for (const auto& [name, slot] : services_) {
+    if (!first_service) out += ",";
+    first_service = false;
+    out += QuoteJson(name) + ":";
+    if (!slot.malformed.empty()) {
+      out += slot.malformed_text;
+      continue;
+    }
+    out += "{\"version\":" + std::to_string(slot.version);
+    for (const auto& [key, value] : slot.others.items()) out += "," + QuoteJson(key) + ":" + value.dump();
+    out += ",\"instances\":{";
+    bool first_instance = true;
+    for (const auto& [id, instance] : slot.instances) {
+      if (!first_instance) out += ",";
+      first_instance = false;
+      out += QuoteJson(id);
+      out += ":";
+      out += instance.text;
+    }
+    out += "}}";
+  }
+  out += "}}\n";
+  return out;
 }
 
-Status Document::MutableService(const std::string& service, bool create, json** out) {
-  json& services = root_["services"];
-  auto it = services.find(service);
-  if (it == services.end()) {
-    *out = nullptr;
-    if (!create) return Status::OK();
+void Document::Bump(ServiceSlot* slot) {
+  slot->version = ++revision_;
+  dirty_ = true;
+}
+
+Status Document::MutableService(const std::string& service, bool create, ServiceSlot** out) {
+  auto it = services_.find(service);
+  *out = nullptr;
+  if (it == services_.end()) {
     // Version 0 until the change that creates it stamps it.
-    *out = &(services[service] = json{{"version", 0}, {"instances", json::object()}});
+    if (create) *out = &services_[service];
     return Status::OK();
   }
-  int64_t version = 0;
-  Status s = DecodeServiceRecord(*it, ServiceWhere(path_, service), &version);
-  if (!s.ok()) {
-    return Status::Corrupt(s.message() + "; the plugin will not change this service until the record is fixed or removed");
+  if (!it->second.malformed.empty()) {
+    return Status::Corrupt(it->second.malformed +
+                           "; the plugin will not change this service until the record is fixed or removed");
   }
-  *out = &*it;
+  *out = &it->second;
   return Status::OK();
 }
 
 int Document::SweepExpired(int64_t now_ms) {
   int removed = 0;
-  for (auto& [service, record] : root_["services"].items()) {
-    int64_t version = 0;
-    if (!DecodeServiceRecord(record, "", &version).ok()) continue;
-    auto instances = record.find("instances");
-    if (instances == record.end()) continue;
-    for (auto it = instances->begin(); it != instances->end();) {
-      auto lease = it->is_object() ? it->find("expires_at_ms") : it->end();
-      if (lease != it->end() && lease->is_number_integer() && lease->get<int64_t>() < now_ms) {
-        it = instances->erase(it);
-        Bump(&record);
+  for (auto& [service, slot] : services_) {
+    for (auto it = slot.instances.begin(); it != slot.instances.end();) {
+      // The cheap lease test first: most entries are live.
+      InstanceEntry entry;
+      if (it->second.lease && *it->second.lease < now_ms &&
+          DecodeInstanceEntry(ParseEntry(it->second.text), service, it->first, "", &entry).ok()) {
+        it = slot.instances.erase(it);
+        Bump(&slot);
         ++removed;
       } else {
         ++it;
@@ -85,64 +172,63 @@ int Document::SweepExpired(int64_t now_ms) {
 }
 
 bool Document::GetInstance(const std::string& service, const std::string& id, InstanceEntry* out) const {
-  const json& services = root_["services"];
-  auto record = services.find(service);
-  int64_t version = 0;
-  if (record == services.end() || !DecodeServiceRecord(*record, "", &version).ok()) return false;
-  auto instances = record->find("instances");
-  if (instances == record->end()) return false;
-  auto entry = instances->find(id);
-  return entry != instances->end() && DecodeInstanceEntry(*entry, service, id, "", out).ok();
+  auto slot = services_.find(service);
+  if (slot == services_.end()) return false;
+  auto entry = slot->second.instances.find(id);
+  return entry != slot->second.instances.end() &&
+         DecodeInstanceEntry(ParseEntry(entry->second.text), service, id, "", out).ok();
 }
 
 Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
-  json* record = nullptr;
-  Status s = MutableService(instance.service_name, /*create=*/true, &record);
+  ServiceSlot* slot = nullptr;
+  Status s = MutableService(instance.service_name, /*create=*/true, &slot);
   if (!s.ok()) return s;
-  json& instances = (*record)["instances"];
   InstanceEntry old;
   int64_t data_version = GetInstance(instance.service_name, instance.id, &old) ? old.instance.data_version + 1 : 1;
-  int64_t revision = Bump(record);
-  instances[instance.id] = json{{"data", format::InstanceToJson(instance)},
-                                {"version", revision},
-                                {"data_version", data_version},
-                                {"expires_at_ms", expires_at_ms}};
+  Bump(slot);
+  InstanceSlot& entry = slot->instances[instance.id];
+  entry.text = json{{"data", format::InstanceToJson(instance)},
+                    {"version", slot->version},
+                    {"data_version", data_version},
+                    {"expires_at_ms", expires_at_ms}}
+                   .dump();
+  entry.lease = expires_at_ms;
   return Status::OK();
 }
 
 void Document::RenewLease(const std::string& service, const std::string& id, int64_t expires_at_ms) {
-  root_["services"][service]["instances"][id]["expires_at_ms"] = expires_at_ms;
+  InstanceSlot& entry = services_[service].instances[id];
+  json j = ParseEntry(entry.text);
+  j["expires_at_ms"] = expires_at_ms;
+  entry.text = j.dump();
+  entry.lease = expires_at_ms;
   dirty_ = true;
 }
 
 Status Document::RemoveInstance(const std::string& service, const std::string& id, bool* removed) {
   *removed = false;
-  json* record = nullptr;
-  Status s = MutableService(service, /*create=*/false, &record);
-  if (!s.ok() || record == nullptr) return s;
-  auto instances = record->find("instances");
-  if (instances == record->end() || instances->erase(id) == 0) return Status::OK();
-  Bump(record);
+  ServiceSlot* slot = nullptr;
+  Status s = MutableService(service, /*create=*/false, &slot);
+  if (!s.ok() || slot == nullptr || slot->instances.erase(id) == 0) return s;
+  Bump(slot);
   *removed = true;
   return Status::OK();
 }
 
 Status Document::PutProperty(const Property& property) {
-  json* record = nullptr;
-  Status s = MutableService(property.service_name, /*create=*/true, &record);
+  ServiceSlot* slot = nullptr;
+  Status s = MutableService(property.service_name, /*create=*/true, &slot);
   if (!s.ok()) return s;
   int64_t data_version = 1;
-  auto old = record->find("property");
-  if (old != record->end()) {
-    Property decoded;
-    if (DecodePropertyEntry(*old, property.service_name, "", &decoded).ok()) {
-      data_version = decoded.data_version + 1;
-    }
+  auto old = slot->others.find("property");
+  Property decoded;
+  if (old != slot->others.end() && DecodePropertyEntry(*old, property.service_name, "", &decoded).ok()) {
+    data_version = decoded.data_version + 1;
   }
-  int64_t revision = Bump(record);
-  (*record)["property"] = json{{"data", format::PropertyToJson(property)},
-                               {"version", revision},
-                               {"data_version", data_version}};
+  Bump(slot);
+  slot->others["property"] = json{{"data", format::PropertyToJson(property)},
+                                  {"version", slot->version},
+                                  {"data_version", data_version}};
   return Status::OK();
 }
 

@@ -1,14 +1,18 @@
-// Document: the registry file as a JSON tree, for one read-modify-write.
+// Document: the registry file, held for one read-modify-write.
 //
-// Writers change only the entries they touch and leave the rest of the tree
-// as parsed, so a record some other tool wrote (malformed, or with fields
-// this plugin does not know) survives the rewrite.
+// Instance entries are kept as the text they were stored as, each with its
+// lease read out: a write parses only the entries it touches and copies the
+// others through, so its cost is a scan of the file, not a parse of it. A
+// record some other tool wrote (malformed, or with fields this plugin does
+// not know) is copied through unchanged.
 //
 // Not thread-safe: one writer at a time, under the file lock.
 #ifndef KREG_PLUGINS_FILE_DOCUMENT_H_
 #define KREG_PLUGINS_FILE_DOCUMENT_H_
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,6 +27,21 @@ namespace file {
 
 class Document {
  public:
+  struct InstanceSlot {
+    std::string text;              // the entry's JSON as stored
+    std::optional<int64_t> lease;  // its expires_at_ms, when an integer
+  };
+
+  struct ServiceSlot {
+    // Why the record is malformed; empty when it is well-formed. A
+    // malformed record is kept only as `malformed_text`.
+    std::string malformed;
+    std::string malformed_text;
+    int64_t version = 0;
+    nlohmann::json others = nlohmann::json::object();  // members but version and instances
+    std::map<std::string, InstanceSlot> instances;     // id -> entry
+  };
+
   // An empty registry: what a missing file reads as.
   explicit Document(std::string path);
 
@@ -34,9 +53,8 @@ class Document {
   std::string Serialize() const;
 
   const std::string& path() const { return path_; }
-  int64_t revision() const { return root_["revision"].get<int64_t>(); }
-  // The "services" object (checked to be one).
-  const nlohmann::json& services() const { return root_["services"]; }
+  int64_t revision() const { return revision_; }
+  const std::map<std::string, ServiceSlot>& services() const { return services_; }
   // True once anything was changed since Parse, leases included.
   bool dirty() const { return dirty_; }
   // Records that the file now holds this content: dirty() is false until
@@ -45,8 +63,8 @@ class Document {
 
   // Removes every instance entry whose lease ended before `now_ms`, each as
   // a change of its own (so a watcher can give each delete its own
-  // version). Entries without a readable lease and malformed services are
-  // left alone. Returns how many were removed.
+  // version). Malformed entries and services are left alone: what the
+  // plugin cannot read it does not delete. Returns how many were removed.
   int SweepExpired(int64_t now_ms);
 
   // True when (service, id) holds an instance entry readers would return
@@ -72,16 +90,22 @@ class Document {
   Status PutProperty(const Property& property);
 
  private:
-  // The next revision, stamped into the file and service `record`.
-  int64_t Bump(nlohmann::json* record);
+  // Stamps a change into the file and service `slot`.
+  void Bump(ServiceSlot* slot);
   // The record of `service`, created when missing and `create` is set;
-  // null (and OK) when missing and not created.
-  Status MutableService(const std::string& service, bool create, nlohmann::json** out);
+  // null (and OK) when missing and not created. CORRUPT when malformed.
+  Status MutableService(const std::string& service, bool create, ServiceSlot** out);
 
   std::string path_;
-  nlohmann::json root_;
+  // Top-level members but "services" and "revision", kept for the rewrite.
+  nlohmann::json top_;
+  int64_t revision_ = 0;
+  std::map<std::string, ServiceSlot> services_;
   bool dirty_ = false;
 };
+
+// Parses the text of an entry; a discarded value when it is not JSON.
+nlohmann::json ParseEntry(std::string_view text);
 
 }  // namespace file
 }  // namespace kreg

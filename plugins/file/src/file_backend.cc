@@ -13,6 +13,22 @@ namespace {
 
 std::string Describe(const std::string& service, const std::string& id) { return service + "/" + id; }
 
+// Checks that `value` encodes as stored JSON within the size limit before
+// the file is touched. `encode` is format's Encode* function.
+template <typename T>
+Status CheckStorable(const char* what, const std::string& name, const T& value,
+                     std::string (*encode)(const T&)) {
+  size_t size = 0;
+  try {
+    size = encode(value).size();
+  } catch (const nlohmann::json::exception&) {
+    // JSON strings are UTF-8; nlohmann refuses to write anything else.
+    return Status::InvalidArgument(std::string(what) + " \"" + name +
+                                   "\" has a string that is not valid UTF-8; the file stores JSON");
+  }
+  return ValidateStoredSize(what, name, size, kMaxStoredBytes);
+}
+
 }  // namespace
 
 FileBackend::FileBackend(std::shared_ptr<FileStore> store, plugin::Logger log)
@@ -27,15 +43,19 @@ Status FileBackend::Create(const plugin::Config& config, std::unique_ptr<plugin:
   return Status::OK();
 }
 
+bool FileBackend::Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) {
+  std::lock_guard<std::mutex> lock(leases_mu_);
+  auto service = leases_.find(service_name);
+  if (service == leases_.end()) return false;
+  auto lease = service->second.find(id);
+  return lease != service->second.end() && lease->second - NowMs() >= ttl.count() / 2;
+}
+
 Status FileBackend::Register(const Instance& instance, const RegisterOptions& options) {
   const int64_t now_ms = NowMs();
   const int64_t ttl_ms = options.ttl.count();
-  const InstanceKey key{instance.service_name, instance.id};
-  if (!options.refresh) {
-    std::lock_guard<std::mutex> lock(leases_mu_);
-    auto lease = leases_.find(key);
-    if (lease != leases_.end() && lease->second - now_ms >= ttl_ms / 2) return Status::OK();
-  }
+  const std::string& service = instance.service_name;
+  const std::string& id = instance.id;
 
   Instance stored = instance;
   stored.version = 0;
@@ -43,18 +63,17 @@ Status FileBackend::Register(const Instance& instance, const RegisterOptions& op
   if (stored.update_time == 0) stored.update_time = now_ms / 1000;
   Instance sized = stored;
   if (sized.reg_time == 0) sized.reg_time = stored.update_time;
-  Status s = ValidateStoredSize("instance", Describe(key.first, key.second),
-                                format::EncodeInstance(sized).size(), kMaxStoredBytes);
+  Status s = CheckStorable("instance", Describe(service, id), sized, &format::EncodeInstance);
   if (!s.ok()) return s;
 
   const int64_t expires_at_ms = now_ms + ttl_ms;
   const char* what = "";
   s = store_->Update(now_ms, [&](Document* doc) {
     InstanceEntry old;
-    bool exists = doc->GetInstance(key.first, key.second, &old);
+    bool exists = doc->GetInstance(service, id, &old);
     if (exists && !options.refresh) {
       what = "lease renewed";
-      doc->RenewLease(key.first, key.second, expires_at_ms);
+      doc->RenewLease(service, id, expires_at_ms);
       return Status::OK();
     }
     what = exists ? "rewritten" : "created";
@@ -65,9 +84,9 @@ Status FileBackend::Register(const Instance& instance, const RegisterOptions& op
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(leases_mu_);
-    leases_[key] = expires_at_ms;
+    leases_[service][id] = expires_at_ms;
   }
-  log_.Debug("file: register " + Describe(key.first, key.second) + ": " + what);
+  log_.Debug("file: register " + Describe(service, id) + ": " + what);
   return Status::OK();
 }
 
@@ -77,7 +96,10 @@ Status FileBackend::Deregister(const std::string& service_name, const std::strin
   if (!s.ok()) return s;
   {
     std::lock_guard<std::mutex> lock(leases_mu_);
-    leases_.erase(InstanceKey(service_name, id));
+    auto service = leases_.find(service_name);
+    if (service != leases_.end() && service->second.erase(id) > 0 && service->second.empty()) {
+      leases_.erase(service);
+    }
   }
   log_.Debug("file: deregister " + Describe(service_name, id) + (removed ? ": removed" : ": was absent"));
   return Status::OK();
@@ -106,8 +128,7 @@ Status FileBackend::ListServices(std::vector<Service>* out) {
 }
 
 Status FileBackend::SetProperty(const Property& property) {
-  Status s = ValidateStoredSize("property of service", property.service_name,
-                                format::EncodeProperty(property).size(), kMaxStoredBytes);
+  Status s = CheckStorable("property of service", property.service_name, property, &format::EncodeProperty);
   if (!s.ok()) return s;
   s = store_->Update(NowMs(), [&](Document* doc) { return doc->PutProperty(property); });
   if (s.ok()) log_.Debug("file: set property of " + property.service_name);

@@ -3,19 +3,21 @@
 //
 // Leases: register stores the lease's end in the file. A repeat register
 // (a keepalive) rewrites the file only when the stored end is less than
-// half a TTL away; until then it renews in memory and returns at once, so a
-// keepalive costs a file write about once per half TTL.
+// half a TTL away; until then Renew answers it from memory, so a keepalive
+// costs a file write about once per half TTL.
 //
 // Thread-safe.
 #ifndef KREG_PLUGINS_FILE_FILE_BACKEND_H_
 #define KREG_PLUGINS_FILE_FILE_BACKEND_H_
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "file_store.h"
@@ -28,6 +30,7 @@ class FileBackend : public plugin::Backend {
  public:
   static Status Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out);
 
+  bool Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) override;
   Status Register(const Instance& instance, const RegisterOptions& options) override;
   Status Deregister(const std::string& service_name, const std::string& id) override;
   Status GetService(const std::string& service_name, Service* out) override;
@@ -38,13 +41,14 @@ class FileBackend : public plugin::Backend {
  private:
   FileBackend(std::shared_ptr<FileStore> store, plugin::Logger log);
 
-  using InstanceKey = std::pair<std::string, std::string>;  // (service, id)
+  // The lease end this process last wrote, by service and id; transparent
+  // comparators let Renew look up its string_views without copying them.
+  using Leases = std::map<std::string, std::map<std::string, int64_t, std::less<>>, std::less<>>;
 
   const std::shared_ptr<FileStore> store_;  // shared with the watches
   const plugin::Logger log_;
   std::mutex leases_mu_;
-  // The lease end this process last wrote for each instance it registered.
-  std::map<InstanceKey, int64_t> leases_;  // guarded by leases_mu_
+  Leases leases_;  // guarded by leases_mu_
 };
 
 }  // namespace file

@@ -72,14 +72,6 @@ std::string PropertyWhere(std::string_view path, std::string_view service) {
   return ServiceWhere(path, service) + ".property";
 }
 
-Status DecodeServiceRecord(const json& record, std::string_view where, int64_t* version) {
-  if (!record.is_object()) return Malformed(where, "not a JSON object");
-  if (!GetInt(record, "version", version)) return Malformed(where, "\"version\" is missing or not an integer");
-  auto instances = record.find("instances");
-  if (instances != record.end() && !instances->is_object()) return Malformed(where, "\"instances\" is not an object");
-  return Status::OK();
-}
-
 Status DecodeInstanceEntry(const json& entry, const std::string& service, const std::string& id,
                            std::string_view where, InstanceEntry* out) {
   int64_t version = 0;

@@ -58,9 +58,6 @@ std::string ServiceWhere(std::string_view path, std::string_view service);
 std::string InstanceWhere(std::string_view path, std::string_view service, std::string_view id);
 std::string PropertyWhere(std::string_view path, std::string_view service);
 
-// OK when `record` is a well-formed service record; *version is its version.
-Status DecodeServiceRecord(const nlohmann::json& record, std::string_view where, int64_t* version);
-
 // Decodes a well-formed instance entry stored under (service, id). The
 // data's own service_name and id must be empty or match the keys.
 Status DecodeInstanceEntry(const nlohmann::json& entry, const std::string& service, const std::string& id,

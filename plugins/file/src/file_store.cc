@@ -34,7 +34,8 @@ Status FileStore::Read(std::shared_ptr<const Snapshot>* out) {
   Status s = LoadLocked();
   if (!s.ok()) return s;
   if (cache_.snapshot == nullptr) {
-    cache_.snapshot = std::make_shared<const Snapshot>(DecodeSnapshot(*cache_.doc, log_));
+    cache_.snapshot = std::make_shared<const Snapshot>(DecodeSnapshot(*cache_.doc, last_snapshot_.get(), log_));
+    last_snapshot_ = cache_.snapshot;
   }
   *out = cache_.snapshot;
   return Status::OK();

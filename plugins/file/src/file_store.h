@@ -62,6 +62,9 @@ class FileStore {
   const plugin::Logger log_;
   std::mutex mu_;
   Cache cache_;  // guarded by mu_
+  // The last snapshot decoded, whatever version of the file it was: the
+  // next decode reuses its unchanged entries. Guarded by mu_.
+  std::shared_ptr<const Snapshot> last_snapshot_;
 };
 
 }  // namespace file

@@ -7,38 +7,66 @@
 namespace kreg {
 namespace file {
 
-Snapshot DecodeSnapshot(const Document& doc, const plugin::Logger& log) {
-  auto skip = [&](const Status& s) { log.Warn("file: skipping malformed record " + s.message()); };
+namespace {
+
+// The entry (service, id) of `previous` when its text was `text`: *known
+// is set, and *entry is null if it was malformed then.
+void FindUnchanged(const Snapshot* previous, const std::string& service, const std::string& id,
+                   const std::string& text, bool* known, const InstanceEntry** entry) {
+  *known = false;
+  *entry = nullptr;
+  if (previous == nullptr) return;
+  auto record = previous->services.find(service);
+  if (record == previous->services.end()) return;
+  auto old_text = record->second.instance_texts.find(id);
+  if (old_text == record->second.instance_texts.end() || old_text->second != text) return;
+  *known = true;
+  auto old_entry = record->second.instances.find(id);
+  if (old_entry != record->second.instances.end()) *entry = &old_entry->second;
+}
+
+}  // namespace
+
+Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plugin::Logger& log) {
+  auto skip = [&](const std::string& why) { log.Warn("file: skipping malformed record " + why); };
   Snapshot snap;
   snap.revision = doc.revision();
-  for (const auto& [name, record_json] : doc.services().items()) {
-    ServiceRecord record;
-    Status s = DecodeServiceRecord(record_json, ServiceWhere(doc.path(), name), &record.version);
-    if (!s.ok()) {
-      skip(s);
+  for (const auto& [name, slot] : doc.services()) {
+    if (!slot.malformed.empty()) {
+      skip(slot.malformed);
       continue;
     }
-    auto instances = record_json.find("instances");
-    if (instances != record_json.end()) {
-      for (const auto& [id, entry_json] : instances->items()) {
-        InstanceEntry entry;
-        s = DecodeInstanceEntry(entry_json, name, id, InstanceWhere(doc.path(), name, id), &entry);
+    ServiceRecord record;
+    record.version = slot.version;
+    for (const auto& [id, instance] : slot.instances) {
+      record.instance_texts.emplace(id, instance.text);
+      bool known = false;
+      const InstanceEntry* unchanged = nullptr;
+      FindUnchanged(previous, name, id, instance.text, &known, &unchanged);
+      InstanceEntry entry;
+      if (unchanged != nullptr) {
+        entry = *unchanged;
+      } else if (known) {
+        continue;  // malformed, and warned about already
+      } else {
+        Status s =
+            DecodeInstanceEntry(ParseEntry(instance.text), name, id, InstanceWhere(doc.path(), name, id), &entry);
         if (!s.ok()) {
-          skip(s);
+          skip(s.message());
           continue;
         }
-        snap.earliest_expiry_ms = std::min(snap.earliest_expiry_ms, entry.expires_at_ms);
-        record.instances.emplace(id, std::move(entry));
       }
+      snap.earliest_expiry_ms = std::min(snap.earliest_expiry_ms, entry.expires_at_ms);
+      record.instances.emplace(id, std::move(entry));
     }
-    auto property = record_json.find("property");
-    if (property != record_json.end()) {
+    auto property = slot.others.find("property");
+    if (property != slot.others.end()) {
       Property p;
-      s = DecodePropertyEntry(*property, name, PropertyWhere(doc.path(), name), &p);
+      Status s = DecodePropertyEntry(*property, name, PropertyWhere(doc.path(), name), &p);
       if (s.ok()) {
         record.property = std::move(p);
       } else {
-        skip(s);
+        skip(s.message());
       }
     }
     snap.services.emplace(name, std::move(record));

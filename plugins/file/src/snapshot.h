@@ -24,6 +24,9 @@ struct ServiceRecord {
   int64_t version = 0;
   std::map<std::string, InstanceEntry> instances;  // id -> entry
   std::optional<Property> property;
+  // id -> the stored text of every instance entry, malformed ones too:
+  // lets the next decode reuse what did not change.
+  std::map<std::string, std::string> instance_texts;
 };
 
 struct Snapshot {
@@ -33,8 +36,10 @@ struct Snapshot {
   int64_t earliest_expiry_ms = std::numeric_limits<int64_t>::max();
 };
 
-// Decodes `doc`, logging (warn) and skipping each malformed record.
-Snapshot DecodeSnapshot(const Document& doc, const plugin::Logger& log);
+// Decodes `doc`, logging (warn) and skipping each malformed record. An
+// instance entry whose text is unchanged since `previous` (may be null) is
+// taken from it instead of parsed again, and not warned about again.
+Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plugin::Logger& log);
 
 // The service as get_service returns it: instances whose lease has not
 // ended by `now_ms`, the property merged in, update_time the latest of its

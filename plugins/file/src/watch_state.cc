@@ -37,13 +37,16 @@ void WatchState::NumberDeletes(const std::vector<WatchEvent>& batch, int64_t pre
   for (const WatchEvent& e : batch) {
     if (e.service_name == deletes->front().service_name) taken.insert(e.version);
   }
-  std::vector<int64_t> free;  // descending
+  std::vector<int64_t> free;
   for (int64_t v = service_version; v > previous_version && free.size() < deletes->size(); --v) {
     if (taken.count(v) == 0) free.push_back(v);
   }
-  // Only a file edited by hand lacks revisions for every delete.
-  while (free.size() < deletes->size()) free.push_back(service_version);
-  std::sort(free.begin(), free.begin() + static_cast<std::ptrdiff_t>(deletes->size()));
+  // Only a file edited, replaced or removed by hand lacks revisions for
+  // every delete; numbering on past every version seen keeps the order.
+  int64_t next = std::max(previous_version, service_version);
+  if (!taken.empty()) next = std::max(next, *taken.rbegin());
+  while (free.size() < deletes->size()) free.push_back(++next);
+  std::sort(free.begin(), free.end());
   for (size_t i = 0; i < deletes->size(); ++i) (*deletes)[i].version = free[i];
 }
 

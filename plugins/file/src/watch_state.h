@@ -14,7 +14,9 @@
 // CREATE or MODIFY of the same service in this batch. When the watch saw
 // the removing write alone, that is exactly the revision of the delete;
 // when writes were coalesced, versions still rise strictly per service and
-// the last event of the service carries the service's version.
+// the last event of the service carries the service's version. A file
+// edited, replaced or removed by hand may lack those revisions; its deletes
+// are then numbered on from the highest version seen, to keep the order.
 //
 // Not thread-safe: owned by one watch thread.
 #ifndef KREG_PLUGINS_FILE_WATCH_STATE_H_

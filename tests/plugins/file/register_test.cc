@@ -85,16 +85,16 @@ TEST_F(FileRegisterTest, KeepaliveNeitherBumpsTheVersionNorWrites) {
 }
 
 TEST_F(FileRegisterTest, KeepaliveRenewsTheLeaseInTheFile) {
-  const RegisterOptions opts{milliseconds(600), false};
+  const RegisterOptions opts{milliseconds(1000), false};
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a"), opts).ok());
   int64_t first = ReadJson(path_)["services"]["svc"]["instances"]["a"]["expires_at_ms"];
   int64_t version = Get("svc").version;
-  std::this_thread::sleep_for(milliseconds(400));  // under half the TTL left
+  std::this_thread::sleep_for(milliseconds(700));  // under half the TTL left
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a"), opts).ok());
   nlohmann::json doc = ReadJson(path_);
-  EXPECT_GE(doc["services"]["svc"]["instances"]["a"]["expires_at_ms"].get<int64_t>(), first + 350);
+  EXPECT_GE(doc["services"]["svc"]["instances"]["a"]["expires_at_ms"].get<int64_t>(), first + 650);
   EXPECT_EQ(doc["revision"], 1);  // a lease renewal is not a change
-  std::this_thread::sleep_for(milliseconds(400));  // past the first lease's end
+  std::this_thread::sleep_for(milliseconds(500));  // past the first lease's end
   Service s = Get("svc");
   EXPECT_EQ(s.instance_count(), 1u);
   EXPECT_EQ(s.version, version);
@@ -211,6 +211,19 @@ TEST_F(FileRegisterTest, OversizedInstanceIsRefusedBeforeTheFile) {
   Instance fits = MakeInstance("svc", "fits");
   fits.metadata["blob"] = std::string((1 << 20) - 1000, 'x');
   EXPECT_TRUE(registry_.Register(fits).ok());
+}
+
+TEST_F(FileRegisterTest, InvalidUtf8IsRefusedBeforeTheFile) {
+  Instance bad = MakeInstance("svc", "bad");
+  bad.metadata["note"] = "\xff\xfe";
+  Status s = registry_.Register(bad);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_NE(s.message().find("UTF-8"), std::string::npos) << s.message();
+  Property p;
+  p.service_name = "svc";
+  p.attrs["bad"]["k"] = "\xc3";
+  EXPECT_EQ(registry_.SetProperty(p).code(), KREG_INVALID_ARGUMENT);
+  EXPECT_FALSE(std::filesystem::exists(path_));
 }
 
 TEST_F(FileRegisterTest, ExpiredInstanceIsHiddenAndRemovedByTheNextWrite) {

@@ -1,0 +1,42 @@
+// Navigation in JSON text without building values: where each member of an
+// object starts and ends. The registry file is mostly instance entries that
+// a write does not touch; keeping them as text spares parsing and
+// re-serializing the whole file on every write.
+//
+// REQUIRES for every function but IsValidJson: the text is valid JSON
+// (check the whole document once with IsValidJson).
+#ifndef KREG_PLUGINS_FILE_JSON_TEXT_H_
+#define KREG_PLUGINS_FILE_JSON_TEXT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kreg {
+namespace file {
+
+using JsonMembers = std::vector<std::pair<std::string, std::string_view>>;
+
+// True when `text` is one JSON value (RFC 8259, UTF-8) with nothing but
+// whitespace around it: what nlohmann::json::accept accepts, several times
+// faster, and nesting deeper than 512 levels is refused.
+bool IsValidJson(std::string_view text);
+
+// The members of the object `text` (surrounding whitespace allowed), in
+// order, keys unescaped and values as text. False when `text` is not an
+// object.
+bool ObjectMembers(std::string_view text, JsonMembers* out);
+
+// The value of `text` when it is an integer that fits int64_t.
+std::optional<int64_t> IntegerValue(std::string_view text);
+
+// `s` as a JSON string literal.
+std::string QuoteJson(std::string_view s);
+
+}  // namespace file
+}  // namespace kreg
+
+#endif  // KREG_PLUGINS_FILE_JSON_TEXT_H_

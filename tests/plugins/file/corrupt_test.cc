@@ -1,0 +1,143 @@
+// A file that is not a kreg file fails every operation and is never
+// overwritten; a malformed record inside a good file is skipped and kept.
+#include <gtest/gtest.h>
+
+#include <ostream>
+
+#include "file_test_util.h"
+
+namespace kreg {
+namespace file_test {
+namespace {
+
+struct CorruptCase {
+  const char* name;
+  const char* bytes;
+  const char* says;  // part of the error message
+};
+
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const CorruptCase& c, std::ostream* os) { *os << c.name; }
+
+class FileCorruptTest : public ::testing::TestWithParam<CorruptCase> {};
+
+void ExpectCorrupt(const Status& s, const std::string& path, const char* says, const char* op) {
+  EXPECT_EQ(s.code(), KREG_CORRUPT) << op << ": " << s.ToString();
+  EXPECT_NE(s.message().find(path), std::string::npos) << op << ": " << s.message();
+  EXPECT_NE(s.message().find(says), std::string::npos) << op << ": " << s.message();
+  EXPECT_NE(s.message().find("move it away or fix it"), std::string::npos) << op << ": " << s.message();
+}
+
+TEST_P(FileCorruptTest, EveryOperationFailsAndTheFileIsKept) {
+  TempDir dir;
+  const std::string path = dir.File("registry.json");
+  const std::string bytes = GetParam().bytes;
+  WriteBytes(path, bytes);
+  Registry r;
+  ASSERT_TRUE(OpenFileRegistry(path, &r).ok());
+  const char* says = GetParam().says;
+
+  ExpectCorrupt(r.Register(MakeInstance("svc", "a")), path, says, "register");
+  ExpectCorrupt(r.Register(MakeInstance("svc", "a"), {std::chrono::seconds(30), true}), path, says, "refresh");
+  ExpectCorrupt(r.Deregister("svc", "a"), path, says, "deregister");
+  Service service;
+  ExpectCorrupt(r.GetService("svc", &service), path, says, "get");
+  std::vector<Service> all;
+  ExpectCorrupt(r.ListServices(&all), path, says, "list");
+  Property p;
+  p.service_name = "svc";
+  ExpectCorrupt(r.SetProperty(p), path, says, "set_property");
+  EventRecorder recorder;
+  std::unique_ptr<Watch> watch;
+  ExpectCorrupt(r.StartWatch(recorder.Callback(), &watch), path, says, "watch");
+  EXPECT_TRUE(recorder.events().empty());
+
+  EXPECT_EQ(ReadBytes(path), bytes);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, FileCorruptTest,
+    ::testing::Values(CorruptCase{"Garbage", "\x01\x02 not json at all", "not valid JSON"},
+                      CorruptCase{"Empty", "", "empty"},
+                      CorruptCase{"Truncated",
+                                  R"({"format":"kreg-file","format_version":1,"revision":3,"services":{"svc":{"ver)",
+                                  "not valid JSON"},
+                      CorruptCase{"TrailingGarbage",
+                                  R"({"format":"kreg-file","format_version":1,"revision":0,"services":{}} x)",
+                                  "not valid JSON"},
+                      CorruptCase{"BadUtf8InAnEntry",
+                                  "{\"format\":\"kreg-file\",\"format_version\":1,\"revision\":1,\"services\":"
+                                  "{\"s\":{\"version\":1,\"instances\":{\"a\":{\"data\":{\"zone\":\"\xc3(\"}}}}}}",
+                                  "not valid JSON"},
+                      CorruptCase{"LoneSurrogate",
+                                  R"({"format":"kreg-file","format_version":1,"revision":0,"services":{},"x":"\udc00"})",
+                                  "not valid JSON"},
+                      CorruptCase{"LeadingZero",
+                                  R"({"format":"kreg-file","format_version":1,"revision":01,"services":{}})",
+                                  "not valid JSON"},
+                      CorruptCase{"NumberOverflow",
+                                  R"({"format":"kreg-file","format_version":1,"revision":0,"services":{},"x":1e999})",
+                                  "not valid JSON"},
+                      CorruptCase{"NotAnObject", "[1, 2, 3]", "not a JSON object"},
+                      CorruptCase{"OtherFormat", R"({"format":"something-else","services":{}})", "\"format\""},
+                      CorruptCase{"NewerVersion",
+                                  R"({"format":"kreg-file","format_version":2,"revision":0,"services":{}})",
+                                  "format_version"},
+                      CorruptCase{"ServicesNotObject",
+                                  R"({"format":"kreg-file","format_version":1,"revision":0,"services":[]})",
+                                  "\"services\""}),
+    [](const ::testing::TestParamInfo<CorruptCase>& param_info) { return std::string(param_info.param.name); });
+
+TEST(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
+  TempDir dir;
+  const std::string path = dir.File("registry.json");
+  LogRecorder log;
+  Registry r;
+  ASSERT_TRUE(OpenFileRegistry(path, &r, &log).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "good")).ok());
+
+  // Another tool adds records this plugin cannot read.
+  nlohmann::json doc = ReadJson(path);
+  const nlohmann::json bad_entry = {{"data", {{"zone", 5}}}, {"version", 1}, {"data_version", 1},
+                                    {"expires_at_ms", 1}, {"note", "from elsewhere"}};
+  const nlohmann::json bad_service = {{"version", "seven"}, {"instances", {{"x", 1}}}};
+  const nlohmann::json headerless = {{"data", {{"id", "h"}}}};
+  doc["services"]["svc"]["instances"]["bad"] = bad_entry;
+  doc["services"]["svc"]["instances"]["headerless"] = headerless;
+  doc["services"]["broken"] = bad_service;
+  doc["extra_top_level"] = {1, 2, 3};
+  WriteBytes(path, doc.dump());
+
+  Service s;
+  ASSERT_TRUE(r.GetService("svc", &s).ok());
+  EXPECT_EQ(s.instance_count(), 1u);
+  EXPECT_EQ(s.instances.at("z1").count("good"), 1u);
+  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "instances[\"bad\"]"));
+  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "services[\"broken\"]"));
+  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, path));
+  EXPECT_EQ(r.GetService("broken", &s).code(), KREG_NOT_FOUND);
+  std::vector<Service> all;
+  ASSERT_TRUE(r.ListServices(&all).ok());
+  EXPECT_EQ(all.size(), 1u);
+
+  // Writing other entries keeps every record the plugin did not touch,
+  // even the unreadable entry whose lease field says it ended long ago.
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "other")).ok());
+  ASSERT_TRUE(r.Deregister("svc", "good").ok());
+  nlohmann::json after = ReadJson(path);
+  EXPECT_EQ(after["services"]["svc"]["instances"]["bad"], bad_entry);
+  EXPECT_EQ(after["services"]["svc"]["instances"]["headerless"], headerless);
+  EXPECT_EQ(after["services"]["broken"], bad_service);
+  EXPECT_EQ(after["extra_top_level"], doc["extra_top_level"]);
+  EXPECT_TRUE(after["services"]["svc"]["instances"].contains("other"));
+
+  // A service whose record is malformed is not changed.
+  Status st = r.Register(MakeInstance("broken", "y"));
+  EXPECT_EQ(st.code(), KREG_CORRUPT);
+  EXPECT_NE(st.message().find("broken"), std::string::npos) << st.message();
+  EXPECT_EQ(ReadJson(path)["services"]["broken"], bad_service);
+}
+
+}  // namespace
+}  // namespace file_test
+}  // namespace kreg
