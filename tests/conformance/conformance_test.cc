@@ -14,6 +14,7 @@
 #include "kreg/host/open.h"
 #include "kreg/registry.hpp"
 #include "support/process.h"
+#include "support/sample.h"
 
 namespace kreg {
 namespace testing {
@@ -88,20 +89,6 @@ class Conformance : public ::testing::TestWithParam<ConformanceTarget> {
   // A service name unique to this test run.
   std::string Svc(const std::string& name) const { return prefix_ + name; }
 
-  Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone = "zone-a") {
-    Instance in;
-    in.service_name = service;
-    in.id = id;
-    in.zone = zone;
-    in.env = "test";
-    in.hostname = "host-" + id;
-    in.addrs["http"] = "127.0.0.1:8080";
-    in.addrs["rpc"] = "127.0.0.1:9090";
-    in.metadata["color"] = "blue";
-    in.reg_time = in.update_time = 1700000000;
-    return in;
-  }
-
   Service MustGet(const std::string& service) {
     Service out;
     Status s = registry_.GetService(service, &out);
@@ -129,25 +116,25 @@ class Conformance : public ::testing::TestWithParam<ConformanceTarget> {
 
 TEST_P(Conformance, RegisterGetDeregister) {
   std::string svc = Svc("basic");
-  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "a1", "zone-a")).ok());
-  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "b1", "zone-b")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "a1", "z1")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "b1", "z2")).ok());
 
   Service s = MustGet(svc);
   EXPECT_EQ(s.service_name, svc);
   ASSERT_EQ(s.instance_count(), 2u);
-  const Instance& a1 = s.instances["zone-a"]["a1"];
+  const Instance& a1 = s.instances["z1"]["a1"];
   EXPECT_EQ(a1.hostname, "host-a1");
   EXPECT_EQ(a1.env, "test");
-  EXPECT_EQ(a1.addrs.at("rpc"), "127.0.0.1:9090");
+  EXPECT_EQ(a1.addrs.at("rpc"), "10.0.0.1:9000");
   EXPECT_EQ(a1.metadata.at("color"), "blue");
   EXPECT_EQ(a1.reg_time, 1700000000);
   EXPECT_GT(a1.version, 0);
-  EXPECT_EQ(s.instances["zone-b"].count("b1"), 1u);
-  EXPECT_GE(s.version, std::max(a1.version, s.instances["zone-b"]["b1"].version));
+  EXPECT_EQ(s.instances["z2"].count("b1"), 1u);
+  EXPECT_GE(s.version, std::max(a1.version, s.instances["z2"]["b1"].version));
 
   ASSERT_TRUE(registry_.Deregister(svc, "a1").ok());
-  EXPECT_FALSE(Present(svc, "zone-a", "a1"));
-  EXPECT_TRUE(Present(svc, "zone-b", "b1"));
+  EXPECT_FALSE(Present(svc, "z1", "a1"));
+  EXPECT_TRUE(Present(svc, "z2", "b1"));
   EXPECT_TRUE(registry_.Deregister(svc, "a1").ok()) << "deregistering an absent instance is not an error";
   EXPECT_TRUE(registry_.Deregister(Svc("never-existed"), "x").ok());
 }
@@ -167,7 +154,7 @@ TEST_P(Conformance, KeepaliveRenewsWithoutWriting) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(registry_.Register(in).ok());
   Service after = MustGet(svc);
   EXPECT_EQ(after.version, before);
-  EXPECT_EQ(after.instances["zone-a"]["k1"].metadata.at("color"), "blue");
+  EXPECT_EQ(after.instances["z1"]["k1"].metadata.at("color"), "blue");
 }
 
 TEST_P(Conformance, RefreshRewritesData) {
@@ -180,11 +167,11 @@ TEST_P(Conformance, RefreshRewritesData) {
   refresh.refresh = true;
   ASSERT_TRUE(registry_.Register(in, refresh).ok());
   Service after = MustGet(svc);
-  const Instance& r1 = after.instances["zone-a"]["r1"];
+  const Instance& r1 = after.instances["z1"]["r1"];
   EXPECT_EQ(r1.metadata.at("color"), "red");
   EXPECT_GT(after.version, before.version);
-  EXPECT_GT(r1.version, before.instances["zone-a"]["r1"].version);
-  EXPECT_GT(r1.data_version, before.instances["zone-a"]["r1"].data_version);
+  EXPECT_GT(r1.version, before.instances["z1"]["r1"].version);
+  EXPECT_GT(r1.data_version, before.instances["z1"]["r1"].data_version);
 }
 
 TEST_P(Conformance, UnrenewedInstanceExpiresAfterTtl) {
@@ -193,10 +180,10 @@ TEST_P(Conformance, UnrenewedInstanceExpiresAfterTtl) {
   opts.ttl = milliseconds(1000);
   ASSERT_TRUE(registry_.Register(MakeInstance(svc, "short"), opts).ok());
   ASSERT_TRUE(registry_.Register(MakeInstance(svc, "long")).ok());
-  EXPECT_TRUE(Present(svc, "zone-a", "short"));
-  EXPECT_TRUE(WaitFor([&] { return !Present(svc, "zone-a", "short"); },
+  EXPECT_TRUE(Present(svc, "z1", "short"));
+  EXPECT_TRUE(WaitFor([&] { return !Present(svc, "z1", "short"); },
                       opts.ttl + GetParam().expiry_grace + milliseconds(2000)));
-  EXPECT_TRUE(Present(svc, "zone-a", "long"));
+  EXPECT_TRUE(Present(svc, "z1", "long"));
 }
 
 TEST_P(Conformance, RenewedInstanceOutlivesTtl) {
@@ -209,7 +196,7 @@ TEST_P(Conformance, RenewedInstanceOutlivesTtl) {
   while (std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(milliseconds(250));
     ASSERT_TRUE(registry_.Register(in, opts).ok());
-    ASSERT_TRUE(Present(svc, "zone-a", "kept"));
+    ASSERT_TRUE(Present(svc, "z1", "kept"));
   }
 }
 
@@ -254,7 +241,7 @@ TEST_P(Conformance, PropertyIsMergedOnRead) {
 TEST_P(Conformance, WatchDeliversSnapshotThenSynced) {
   std::string svc = Svc("snap");
   ASSERT_TRUE(registry_.Register(MakeInstance(svc, "s1")).ok());
-  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "s2", "zone-b")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "s2", "z2")).ok());
   Property p;
   p.service_name = svc;
   p.attrs["s1"]["k"] = "v";
@@ -374,8 +361,8 @@ TEST_P(Conformance, OversizedInstanceIsRejectedAndNotStored) {
   Status s = registry_.Register(big);
   EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << s.ToString();
   EXPECT_NE(s.message().find("huge"), std::string::npos) << s.message();
-  EXPECT_FALSE(Present(svc, "zone-a", "huge"));
-  EXPECT_TRUE(Present(svc, "zone-a", "small"));
+  EXPECT_FALSE(Present(svc, "z1", "huge"));
+  EXPECT_TRUE(Present(svc, "z1", "small"));
 }
 
 TEST_P(Conformance, CancelWhileEventsFlowStopsCallbacks) {

@@ -30,7 +30,7 @@ void ExpectCorrupt(const Status& s, const std::string& path, const char* says, c
 
 TEST_P(FileCorruptTest, EveryOperationFailsAndTheFileIsKept) {
   TempDir dir;
-  const std::string path = dir.File("registry.json");
+  const std::string path = dir.Join("registry.json");
   const std::string bytes = GetParam().bytes;
   WriteBytes(path, bytes);
   Registry r;
@@ -90,7 +90,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
   TempDir dir;
-  const std::string path = dir.File("registry.json");
+  const std::string path = dir.Join("registry.json");
   LogRecorder log;
   Registry r;
   ASSERT_TRUE(OpenFileRegistry(path, &r, &log).ok());

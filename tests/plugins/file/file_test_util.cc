@@ -57,18 +57,6 @@ Status OpenFileRegistry(const std::string& path, Registry* out, LogRecorder* log
   return Registry::Open(plugin.library, plugin.table, open, out);
 }
 
-TempDir::TempDir() {
-  const char* tmp = getenv("TMPDIR");
-  std::string templ = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/kreg-file-test-XXXXXX";
-  if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 LogFunction LogRecorder::Function() {
   return [this](kreg_log_level level, std::string_view message) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -105,18 +93,6 @@ bool EventRecorder::WaitForCount(size_t n, std::chrono::milliseconds timeout) {
 std::vector<WatchEvent> EventRecorder::events() const {
   std::lock_guard<std::mutex> lock(mu_);
   return events_;
-}
-
-Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone) {
-  Instance in;
-  in.service_name = service;
-  in.id = id;
-  in.zone = zone;
-  in.env = "test";
-  in.hostname = "host-" + id;
-  in.addrs["http"] = "127.0.0.1:8080";
-  in.metadata["color"] = "blue";
-  return in;
 }
 
 std::string ReadBytes(const std::string& path) {

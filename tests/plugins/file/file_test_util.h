@@ -14,6 +14,8 @@
 #include <nlohmann/json.hpp>
 
 #include "kreg/registry.hpp"
+#include "support/sample.h"
+#include "support/temp_dir.h"
 
 namespace kreg {
 namespace file_test {
@@ -27,19 +29,7 @@ Status OpenFileRegistry(const std::string& path, Registry* out, LogRecorder* log
 // The same with exactly `options` (no implied path).
 Status OpenWithOptions(const StringMap& options, Registry* out);
 
-// A fresh directory under $TMPDIR, removed with its contents.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 class LogRecorder {
  public:
@@ -69,7 +59,7 @@ class EventRecorder {
   std::vector<WatchEvent> events_;
 };
 
-Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone = "z1");
+using testing::MakeInstance;
 
 std::string ReadBytes(const std::string& path);
 void WriteBytes(const std::string& path, const std::string& bytes);

@@ -19,7 +19,7 @@ TEST(FileOptions, PathIsRequired) {
 TEST(FileOptions, UnknownOptionIsNamed) {
   TempDir dir;
   Registry r;
-  Status s = OpenFileRegistry(dir.File("reg.json"), &r, nullptr, {{"pth", "x"}});
+  Status s = OpenFileRegistry(dir.Join("reg.json"), &r, nullptr, {{"pth", "x"}});
   EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
   EXPECT_NE(s.message().find("pth"), std::string::npos) << s.message();
 }
@@ -27,7 +27,7 @@ TEST(FileOptions, UnknownOptionIsNamed) {
 TEST(FileOptions, MissingDirectoryIsAnError) {
   TempDir dir;
   Registry r;
-  Status s = OpenFileRegistry(dir.File("no-such-dir/reg.json"), &r);
+  Status s = OpenFileRegistry(dir.Join("no-such-dir/reg.json"), &r);
   EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
   EXPECT_NE(s.message().find("no-such-dir"), std::string::npos) << s.message();
 }
@@ -42,7 +42,7 @@ TEST(FileOptions, RelativePathIsFromTheCurrentDirectory) {
   ASSERT_TRUE(s.ok()) << s.ToString();
   // A later chdir does not move the registry.
   ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
-  EXPECT_TRUE(std::filesystem::exists(dir.File("reg.json")));
+  EXPECT_TRUE(std::filesystem::exists(dir.Join("reg.json")));
   EXPECT_EQ(r.Type(), "file");
 }
 

@@ -25,7 +25,7 @@ class FileRegisterTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string path_ = dir_.File("registry.json");
+  std::string path_ = dir_.Join("registry.json");
   Registry registry_;
 };
 
@@ -35,12 +35,14 @@ int64_t NowSeconds() {
 }
 
 TEST_F(FileRegisterTest, CreateStoresTheInstance) {
-  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a", "east")).ok());
+  Instance in = MakeInstance("svc", "a", "east");
+  in.reg_time = in.update_time = 0;
+  ASSERT_TRUE(registry_.Register(in).ok());
   Service s = Get("svc");
   ASSERT_EQ(s.instance_count(), 1u);
   const Instance& a = s.instances.at("east").at("a");
   EXPECT_EQ(a.hostname, "host-a");
-  EXPECT_EQ(a.addrs.at("http"), "127.0.0.1:8080");
+  EXPECT_EQ(a.addrs.at("http"), "10.0.0.1:8080");
   EXPECT_EQ(a.metadata.at("color"), "blue");
   EXPECT_NEAR(a.reg_time, NowSeconds(), 2);  // filled in: the caller left 0
   EXPECT_NEAR(a.update_time, NowSeconds(), 2);
@@ -107,6 +109,7 @@ TEST_F(FileRegisterTest, RefreshRewritesTheData) {
   int64_t v1 = Get("svc").version;
   Instance changed = MakeInstance("svc", "a");
   changed.metadata["color"] = "red";
+  changed.reg_time = 0;
   ASSERT_TRUE(registry_.Register(changed, {milliseconds(30000), true}).ok());
   Service s = Get("svc");
   const Instance& a = s.instances.at("z1").at("a");

@@ -16,7 +16,7 @@ using std::chrono::milliseconds;
 
 TEST(FileSharing, TwoRegistriesSeeEachOther) {
   TempDir dir;
-  const std::string path = dir.File("registry.json");
+  const std::string path = dir.Join("registry.json");
   Registry a;
   Registry b;
   ASSERT_TRUE(OpenFileRegistry(path, &a).ok());
@@ -58,7 +58,7 @@ TEST(FileSharing, TwoRegistriesSeeEachOther) {
 
 TEST(FileSharing, ConcurrentRegistersFromThreadsAllLand) {
   TempDir dir;
-  const std::string path = dir.File("registry.json");
+  const std::string path = dir.Join("registry.json");
   Registry r;
   ASSERT_TRUE(OpenFileRegistry(path, &r).ok());
   constexpr int kThreads = 8;
@@ -98,7 +98,7 @@ TEST(FileSharing, ConcurrentRegistersFromThreadsAllLand) {
 
 TEST(FileSharing, TwoProcessesRegisterConcurrently) {
   TempDir dir;
-  const std::string path = dir.File("registry.json");
+  const std::string path = dir.Join("registry.json");
   constexpr int kEach = 1000;
   auto started = std::chrono::steady_clock::now();
   std::vector<pid_t> children;

@@ -34,7 +34,7 @@ class FileWatchTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string path_ = dir_.File("registry.json");
+  std::string path_ = dir_.Join("registry.json");
   LogRecorder log_;
   Registry registry_;
   EventRecorder recorder_;

@@ -67,18 +67,6 @@ Status OpenZk(const OpenOptions& options, Registry* out) {
   return Registry::Open(std::shared_ptr<const void>(), table, options, out);
 }
 
-Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone) {
-  Instance in;
-  in.service_name = service;
-  in.id = id;
-  in.zone = zone;
-  in.env = "test";
-  in.hostname = "host-" + id;
-  in.addrs["http"] = "10.0.0.1:8080";
-  in.metadata["weight"] = "10";
-  return in;
-}
-
 std::map<std::string, Instance> InstancesById(const Service& service) {
   std::map<std::string, Instance> out;
   for (const auto& [zone, by_id] : service.instances) {

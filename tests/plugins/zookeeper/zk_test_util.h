@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kreg/registry.hpp"
+#include "support/sample.h"
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
 #include "support/zookeeper_server.h"
@@ -53,7 +54,6 @@ OpenOptions ZkOptions(const ZooKeeperServer& server, const std::string& root = "
 // registry through kreg::Registry::Open.
 Status OpenZk(const OpenOptions& options, Registry* out);
 
-Instance MakeInstance(const std::string& service, const std::string& id, const std::string& zone = "z1");
 
 // The instances of `service` by id; empty when the service is missing.
 std::map<std::string, Instance> InstancesById(const Service& service);
