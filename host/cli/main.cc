@@ -2,9 +2,9 @@
 // end over the host library: every command opens the Registry the config
 // names and makes one or a few calls on it.
 //
-// Exit codes: 0 success; 1 the operation or the config failed; 2 a usage
-// error; 3 the service was not found; 4 a watch ended by --timeout before
-// --count events.
+// Exit codes: 0 success; 1 the operation, the config or the plugin failed;
+// 2 a usage error; 3 the service was not found; 4 a watch ended by
+// --timeout before --count events.
 #include <signal.h>
 
 #include <atomic>
@@ -50,7 +50,7 @@ commands:
 
 --config FILE  the YAML config (default configs/file.yaml)
 --json         one JSON object per line
-exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 watch timed out before --count
+exit codes: 0 ok, 1 failed, 2 usage, 3 service not found, 4 watch timed out before --count
 )";
 
 int Fail(const std::string& message, int code) {
@@ -98,8 +98,10 @@ class Commands {
 
   int Run(const std::string& command) {
     if (command == "plugins") return Plugins();
+    // A missing config or plugin is a failure (1), not "not found" (3),
+    // which scripts read as "the service is absent".
     Status s = Open();
-    if (!s.ok()) return FailStatus(s);
+    if (!s.ok()) return Fail(s.ToString(), kExitFailed);
     if (command == "register") return Register();
     if (command == "deregister") return Deregister();
     if (command == "get") return Get();
@@ -147,6 +149,7 @@ class Commands {
     RegisterOptions options;
     options.refresh = args_.Has("refresh");
     s = ParseDuration(ttl_text, &options.ttl);
+    if (s.ok() && options.ttl.count() <= 0) s = Status::InvalidArgument("the TTL must be longer than 0");
     if (!s.ok()) return Fail("--ttl: " + s.message(), kExitUsage);
 
     s = registry_.Register(in, options);
@@ -200,8 +203,11 @@ class Commands {
   int RunWatch() {
     long long count = -1;
     if (args_.Has("count")) {
+      std::string text = args_.Get("count");
       try {
-        count = std::stoll(args_.Get("count"));
+        size_t used = 0;
+        count = std::stoll(text, &used);
+        if (used != text.size()) count = -1;
       } catch (const std::exception&) {
         count = -1;
       }
@@ -268,8 +274,17 @@ class Commands {
       zw.dst[dst] = weight;
     }
     for (const auto& text : args_.GetAll("attr")) {
-      std::string id, kv, k, v;
-      if (!SplitPair(text, ':', &id, &kv) || !SplitPair(kv, '=', &k, &v)) {
+      // ids may contain ':' (e.g. 10.0.0.1:8080), keys may not.
+      std::string id_key, id, k, v;
+      size_t colon = std::string::npos;
+      bool ok = SplitPair(text, '=', &id_key, &v);
+      if (ok) colon = id_key.rfind(':');
+      ok = ok && colon != std::string::npos && colon > 0 && colon + 1 < id_key.size();
+      if (ok) {
+        id = id_key.substr(0, colon);
+        k = id_key.substr(colon + 1);
+      }
+      if (!ok) {
         return Fail("--attr \"" + text + "\" must be ID:key=value, e.g. web-1:backend-metadata-online=N",
                     kExitUsage);
       }
@@ -292,7 +307,7 @@ class Commands {
     if (found.empty()) {
       std::string where;
       for (const auto& d : dirs) where += (where.empty() ? "" : ", ") + d;
-      return Fail("no plugins found in " + where, kExitNotFound);
+      return Fail("no plugins found in " + where, kExitFailed);
     }
     for (const auto& p : found) {
       if (p.status.ok()) {
@@ -342,7 +357,7 @@ int Main(int argc, char** argv) {
 
   std::vector<std::string> argv_list(argv + 1, argv + argc);
   for (const auto& a : argv_list) {
-    if (a == "--help" || a == "-h" || a == "help") {
+    if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return kExitOk;
     }
@@ -359,6 +374,10 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   const std::string& command = args.positional()[0];
+  if (command == "help") {
+    std::fputs(kUsage, stdout);
+    return kExitOk;
+  }
   s = CheckFlagsOf(command, args);
   if (!s.ok()) return Usage(s);
   Output out(args.Has("json"));

@@ -11,6 +11,10 @@ namespace {
 
 using nlohmann::json;
 
+// Bytes that are not UTF-8 (e.g. a plugin file name) are replaced rather
+// than allowed to abort the output.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 void PrintLine(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fputc('\n', stdout);
@@ -47,7 +51,7 @@ void Output::Done(const std::string& verb, const std::string& service, const std
   if (json_) {
     json j{{"result", verb}, {"service_name", service}};
     if (!id.empty()) j["id"] = id;
-    PrintLine(j.dump());
+    PrintLine(Dump(j));
   } else {
     PrintLine(verb + " " + service + (id.empty() ? "" : "/" + id));
   }
@@ -55,7 +59,7 @@ void Output::Done(const std::string& verb, const std::string& service, const std
 
 void Output::PrintService(const Service& service) const {
   if (json_) {
-    PrintLine(format::ServiceToJson(service).dump());
+    PrintLine(Dump(format::ServiceToJson(service)));
     return;
   }
   PrintLine("service " + service.service_name + " version=" + std::to_string(service.version) +
@@ -75,7 +79,7 @@ void Output::PrintService(const Service& service) const {
 void Output::PrintServiceList(const std::vector<Service>& services) const {
   for (const Service& s : services) {
     if (json_) {
-      PrintLine(format::ServiceToJson(s).dump());
+      PrintLine(Dump(format::ServiceToJson(s)));
     } else {
       PrintLine(s.service_name + " instances=" + std::to_string(s.instance_count()) +
                 " version=" + std::to_string(s.version));
@@ -85,7 +89,7 @@ void Output::PrintServiceList(const std::vector<Service>& services) const {
 
 void Output::PrintEvent(const WatchEvent& e) const {
   if (json_) {
-    PrintLine(format::EventToJson(e).dump());
+    PrintLine(Dump(format::EventToJson(e)));
     return;
   }
   std::string line = EventTypeName(e.type);
@@ -121,7 +125,7 @@ void Output::PrintPlugin(const std::string& path, const std::string& name, const
     } else {
       j["error"] = error;
     }
-    PrintLine(j.dump());
+    PrintLine(Dump(j));
   } else if (error.empty()) {
     PrintLine(name + "  abi " + abi + "  " + path + "  " + description);
   } else {

@@ -20,7 +20,7 @@ Status OpenRegistry(const Config& config, Registry* out) {
   }
   LoadedPlugin plugin;
   Status s = LoadPlugin(config.plugin, PluginSearchDirs(config.plugin_dir), &plugin);
-  if (!s.ok()) return s;
+  if (!s.ok()) return Status(s.code(), config.source + ": registry.plugin: " + s.message());
 
   options.addrs = config.addrs;
   options.timeout = config.timeout;

@@ -57,6 +57,9 @@ Status LoadFile(const std::string& path, LoadedPlugin* out) {
   kreg_status st = entry(&host, &table, err, sizeof(err));
   if (st != KREG_OK) return Status(st, "plugin " + path + " refused to load: " + err);
   if (table == nullptr) return Status::Internal("plugin " + path + " returned no function table");
+  if (table->name == nullptr || table->description == nullptr) {
+    return Status::InvalidArgument("plugin " + path + " has no name or description in its function table");
+  }
   if (table->abi_major != KREG_ABI_VERSION_MAJOR) {
     return Status::Incompatible("plugin " + path + " was built for kreg ABI " + std::to_string(table->abi_major) +
                                 "." + std::to_string(table->abi_minor) + ", this host speaks " +
@@ -100,13 +103,15 @@ std::string PluginFileName(const std::string& name) { return "libkreg_" + name +
 
 Status LoadPlugin(const std::string& name_or_path, const std::vector<std::string>& dirs, LoadedPlugin* out) {
   if (name_or_path.find('/') != std::string::npos) {
-    if (!fs::exists(name_or_path)) return Status::NotFound("plugin file " + name_or_path + " does not exist");
+    std::error_code ec;
+    if (!fs::exists(name_or_path, ec)) return Status::NotFound("plugin file " + name_or_path + " does not exist");
     return LoadFile(name_or_path, out);
   }
   std::string looked;
   for (const auto& dir : dirs) {
     fs::path candidate = fs::path(dir) / PluginFileName(name_or_path);
-    if (fs::exists(candidate)) return LoadFile(candidate.string(), out);
+    std::error_code ec;
+    if (fs::exists(candidate, ec)) return LoadFile(candidate.string(), out);
     looked += (looked.empty() ? "" : ", ") + candidate.string();
   }
   return Status::NotFound("plugin \"" + name_or_path + "\" not found; looked for " +
@@ -120,9 +125,9 @@ std::vector<PluginListing> ListPlugins(const std::vector<std::string>& dirs) {
   for (const auto& dir : dirs) {
     std::error_code ec;
     std::set<fs::path> files;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      std::string file = entry.path().filename().string();
-      if (file.rfind("libkreg_", 0) == 0 && entry.path().extension() == ".so") files.insert(entry.path());
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      std::string file = it->path().filename().string();
+      if (file.rfind("libkreg_", 0) == 0 && it->path().extension() == ".so") files.insert(it->path());
     }
     for (const auto& file : files) {
       std::string name = file.stem().string().substr(std::string("libkreg_").size());

@@ -8,6 +8,7 @@
 
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "support/zookeeper_server.h"
 
 namespace kreg {
 namespace testing {
@@ -44,7 +45,7 @@ TEST_F(KregctlTest, RegisterGetListDeregister) {
   EXPECT_EQ(r.out, "registered demo/web-1\n");
   ASSERT_EQ(Kregctl({"register", "--service", "demo", "--id", "web-2", "--zone", "sh002"}).exit_code, 0);
   r = Kregctl({"set-property", "--service", "demo", "--zone-weight", "sh001:sh002=30", "--attr",
-               "web-2:backend-metadata-online=N"});
+               "web-2:backend-metadata-online=N", "--attr", "10.0.0.9:8080:color=red"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   r = Kregctl({"get", "demo", "--json"});
@@ -90,6 +91,10 @@ TEST_F(KregctlTest, BadInputsExitNonZeroWithOneLine) {
     std::string says;
   } cases[] = {
       {{"register", "--service", "demo", "--id", "x", "--ttl", "soon"}, 2, "bad duration \"soon\""},
+      {{"register", "--service", "demo", "--id", "x", "--ttl", "0s"}, 2, "the TTL must be longer than 0"},
+      {{"register", "--service", "demo", "--id", "x", "--ttl", "99999h"}, 2, "is too long"},
+      {{"register", "--service", "help", "--id", "x", "--zone", "\xff"}, 1, "not valid UTF-8"},
+      {{"watch", "--count", "3x"}, 2, "--count must be a positive number"},
       {{"register", "--service", "demo", "--id", "x", "--addr", "nohost"}, 2, "must be scheme=host:port"},
       {{"register", "--service", "bad name", "--id", "x"}, 1, "service name \"bad name\""},
       {{"get", "nosuch"}, 3, "not found"},
@@ -113,7 +118,7 @@ TEST_F(KregctlTest, ConfigErrorsNameFileAndPosition) {
 
   std::string missing = dir_.WriteFile("missing.yaml", "registry:\n  plugin: nosuch\n  plugin_dir: /nowhere\n");
   r = RunProcess({std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", missing, "list"}, dir_.path());
-  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.exit_code, 1) << "3 is kept for an unknown service";
   EXPECT_NE(r.err.find("/nowhere/libkreg_nosuch.so"), std::string::npos) << r.err;
 }
 
@@ -145,6 +150,37 @@ TEST_F(KregctlTest, WatcherSeesHolderComeAndGoAfterKill9) {
   EXPECT_NE(out.find("\"type\":\"delete\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"id\":\"h1\""), std::string::npos) << out;
 }
+
+#ifdef KREG_TEST_HAVE_ZOOKEEPER
+// With ZooKeeper the instance is an ephemeral node: it goes with the dead
+// holder's session, long before its (one minute) TTL.
+TEST_F(KregctlTest, ZooKeeperWatcherSeesKilledHolderGoWithinTheSessionTimeout) {
+  std::string error;
+  auto zk = ZooKeeperServer::Start(1, &error);
+  ASSERT_NE(zk, nullptr) << error;
+  config_ = dir_.WriteFile("zk.yaml", "registry:\n  plugin: zookeeper\n  plugin_dir: " KREG_TEST_PLUGIN_DIR
+                                      "\n  addrs: [" +
+                                          zk->addr(0) +
+                                          "]\n  timeout: 10s\n  options: {session_timeout: 2s}\nlog:\n  level: warn\n");
+  Process watcher(Argv({"watch", "--json", "--count", "2", "--timeout", "60s"}), dir_.path());
+  ASSERT_TRUE(WaitFor([&] { return watcher.Stdout().find("synced") != std::string::npos; }, seconds(30)))
+      << watcher.Stderr();
+  Process holder(Argv({"register", "--service", "held", "--id", "z1", "--ttl", "60s", "--hold"}), dir_.path());
+  ASSERT_TRUE(WaitFor([&] { return watcher.Stdout().find("\"create\"") != std::string::npos; }, seconds(30)))
+      << watcher.Stdout() << holder.Stderr();
+  holder.Signal(SIGKILL);
+  EXPECT_EQ(holder.Wait(), 128 + SIGKILL);
+
+  auto killed = std::chrono::steady_clock::now();
+  EXPECT_EQ(watcher.Wait(seconds(30)), 0) << watcher.Stderr();
+  // The server expires the session 2 s after the last heartbeat; allow for
+  // its expiry tick and a loaded machine.
+  EXPECT_LT(std::chrono::steady_clock::now() - killed, seconds(10));
+  std::string out = watcher.Stdout();
+  EXPECT_NE(out.find("\"type\":\"delete\""), std::string::npos) << out;
+  EXPECT_NE(out.find("\"id\":\"z1\""), std::string::npos) << out;
+}
+#endif  // KREG_TEST_HAVE_ZOOKEEPER
 
 TEST_F(KregctlTest, HoldDeregistersOnSigterm) {
   Process holder(Argv({"register", "--service", "held", "--id", "h2", "--hold"}), dir_.path());

@@ -13,6 +13,8 @@
 
 namespace kreg {
 
+inline constexpr std::chrono::milliseconds kMaxDuration{24LL * 24 * 3600 * 1000};
+
 inline Status ParseDuration(std::string_view text, std::chrono::milliseconds* out) {
   auto bad = [&] {
     return Status::InvalidArgument("bad duration \"" + std::string(text) +
@@ -29,6 +31,10 @@ inline Status ParseDuration(std::string_view text, std::chrono::milliseconds* ou
   else if (unit == "m") scale = 60 * 1000;
   else if (unit == "h") scale = 3600 * 1000;
   else return bad();
+  // Longer would overflow deadlines and ZooKeeper's int timeouts downstream.
+  if (n > kMaxDuration.count() / scale) {
+    return Status::InvalidArgument("duration \"" + std::string(text) + "\" is too long (at most 24 days)");
+  }
   *out = std::chrono::milliseconds(n * scale);
   return Status::OK();
 }

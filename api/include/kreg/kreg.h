@@ -13,7 +13,9 @@
  *   - Everything else is reached through that table of function pointers.
  *   - Structs that may grow carry `struct_size` (set by whoever fills the
  *     struct to sizeof at its compile time). New fields are only ever
- *     appended; a reader checks KREG_HAS_FIELD before touching a field.
+ *     appended; a reader checks KREG_HAS_FIELD before touching a field, and
+ *     steps through an array of such structs by the first element's
+ *     struct_size (all elements of one array have the same size).
  *   - A released function signature never changes; new ones are appended
  *     as new table members (e.g. `watch_v2`).
  *
@@ -232,7 +234,8 @@ typedef struct kreg_register_options {
 
 /* Result callbacks. `user_data` is the caller's; views are BORROWED until
  * the callback returns. Called on the calling thread, before the
- * operation returns. */
+ * operation returns. Like every function the host hands to a plugin, they
+ * never unwind (no C++ exception leaves them). */
 typedef void (*kreg_service_fn)(void* user_data, const kreg_service* service);
 /* Called once per watch event, on a plugin-owned thread. */
 typedef void (*kreg_watch_fn)(void* user_data, const kreg_watch_event* event);
@@ -293,9 +296,9 @@ typedef struct kreg_plugin {
   /* Start a watch over every service. Events are delivered to `fn` on a
    * plugin-owned thread, one at a time, never concurrently: first a CREATE
    * for every existing instance and property, then SYNCED, then live
-   * changes. The first callback may run before `watch` returns; when
-   * `watch` fails, `fn` is never called. `user_data` must stay valid until
-   * watch_cancel returns. */
+   * changes. The first callback may run before `watch` returns, so `watch`
+   * must never wait for a callback to finish; when `watch` fails, `fn` is
+   * never called. `user_data` must stay valid until watch_cancel returns. */
   kreg_status (*watch)(kreg_backend* backend, kreg_watch_fn fn,
                        void* user_data, kreg_watch** out, char* err,
                        size_t err_size);

@@ -259,6 +259,7 @@ inline kreg_status RegisterInstance(kreg_backend* b, const kreg_instance* instan
     if (!opts.refresh && backend->Renew(service, id, opts.ttl)) return Status::OK();
     Instance value = ToValue(*instance);
     Status s = ValidateInstanceKey(value.service_name, value.id);
+    if (s.ok()) s = ValidateInstanceText(value);
     if (!s.ok()) return s;
     return backend->Register(value, opts);
   });
@@ -312,6 +313,7 @@ inline kreg_status SetProperty(kreg_backend* b, const kreg_property* property, c
     for (const auto& [id, attrs] : value.attrs) {
       if (s.ok()) s = ValidateName("instance id in attrs", id);
     }
+    if (s.ok()) s = ValidatePropertyText(value);
     if (!s.ok()) return s;
     return Handle(b)->backend->SetProperty(value);
   });

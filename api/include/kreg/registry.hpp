@@ -48,7 +48,8 @@ class Registry;
 // A running watch. Destroying it (or Cancel) stops it and returns only when
 // its callback is not running and will not run again. Cancel may be called
 // from inside the callback (it then returns at once); destroying the Watch
-// from inside its own callback is not allowed.
+// from inside its own callback is not allowed. The callback must not throw:
+// an exception leaving it terminates the process.
 class Watch {
  public:
   using Callback = std::function<void(const WatchEvent&)>;
@@ -118,7 +119,10 @@ class Watch {
 class Registry {
  public:
   // Creates a backend through `plugin`. `library` keeps the plugin's shared
-  // library loaded; it is released after the backend is destroyed.
+  // library loaded; it is released after the backend is destroyed. A plugin
+  // thread may still be returning from a self-cancelled watch's callback
+  // then, so a library released here must have been loaded with
+  // RTLD_NODELETE (kreg::host::LoadPlugin does).
   static Status Open(std::shared_ptr<const void> library, const kreg_plugin* plugin,
                      const OpenOptions& options, Registry* out) {
     auto handle = std::make_shared<Handle>();
@@ -157,6 +161,8 @@ class Registry {
   const kreg_plugin& plugin() const { return *handle_->plugin; }
 
   Status Register(const Instance& instance, const RegisterOptions& options = {}) const {
+    // Names only: this is the keepalive path. The plugin side checks the
+    // rest of the instance before it stores anything.
     Status s = ValidateInstanceKey(instance.service_name, instance.id);
     if (!s.ok()) return s;
     InstanceView view(instance);
@@ -202,6 +208,7 @@ class Registry {
 
   Status SetProperty(const Property& property) const {
     Status s = ValidateName("service name", property.service_name);
+    if (s.ok()) s = ValidatePropertyText(property);
     if (!s.ok()) return s;
     PropertyView view(property);
     ErrorBuffer err;
@@ -240,8 +247,12 @@ class Registry {
       if (backend != nullptr) plugin->destroy(backend);
     }
 
-    static void LogTrampoline(void* user_data, kreg_log_level level, kreg_str message) {
-      static_cast<Handle*>(user_data)->log(level, std::string_view(message.data, message.size));
+    static void LogTrampoline(void* user_data, kreg_log_level level, kreg_str message) noexcept {
+      try {
+        static_cast<Handle*>(user_data)->log(level, std::string_view(message.data, message.size));
+      } catch (...) {
+        // A log line is not worth unwinding through the plugin for.
+      }
     }
     static void LogDiscard(void*, kreg_log_level, kreg_str) {}
   };
@@ -251,10 +262,13 @@ class Registry {
     return Status(st, err.data);
   }
 
-  static void StoreService(void* user_data, const kreg_service* service) {
+  // Copying a result can only fail for want of memory, which C++ code of
+  // this process cannot survive anyway; noexcept turns that into a clean
+  // terminate here instead of an unwind through plugin frames.
+  static void StoreService(void* user_data, const kreg_service* service) noexcept {
     *static_cast<Service*>(user_data) = ToValue(*service);
   }
-  static void AppendService(void* user_data, const kreg_service* service) {
+  static void AppendService(void* user_data, const kreg_service* service) noexcept {
     static_cast<std::vector<Service>*>(user_data)->push_back(ToValue(*service));
   }
 

@@ -34,9 +34,70 @@ inline Status ValidateName(std::string_view what, std::string_view name) {
   return Status::OK();
 }
 
+// Stored as JSON, every string must be valid UTF-8.
+inline bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t extra;
+    if (c < 0x80) extra = 0;
+    else if (c >= 0xc2 && c <= 0xdf) extra = 1;
+    else if (c >= 0xe0 && c <= 0xef) extra = 2;
+    else if (c >= 0xf0 && c <= 0xf4) extra = 3;
+    else return false;  // a continuation byte, an overlong lead, or past U+10FFFF
+    if (extra > s.size() - i - 1) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return false;
+    }
+    unsigned char c1 = extra > 0 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    // Overlong three- and four-byte forms, surrogates, past U+10FFFF.
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) || (c == 0xf0 && c1 < 0x90) ||
+        (c == 0xf4 && c1 >= 0x90)) {
+      return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
+inline Status ValidateUtf8(std::string_view what, std::string_view value) {
+  if (IsUtf8(value)) return Status::OK();
+  return Status::InvalidArgument(std::string(what) + " is not valid UTF-8");
+}
+
 inline Status ValidateInstanceKey(std::string_view service_name, std::string_view id) {
   Status s = ValidateName("service name", service_name);
   if (s.ok()) s = ValidateName("instance id", id);
+  return s;
+}
+
+// Every string of an instance or property must be valid UTF-8 to be stored
+// as JSON; the error names the field.
+inline Status ValidateInstanceText(const Instance& in) {
+  Status s = ValidateUtf8("zone", in.zone);
+  if (s.ok()) s = ValidateUtf8("env", in.env);
+  if (s.ok()) s = ValidateUtf8("hostname", in.hostname);
+  for (const auto* map : {&in.addrs, &in.metadata}) {
+    for (const auto& [k, v] : *map) {
+      if (s.ok()) s = ValidateUtf8(map == &in.addrs ? "addrs" : "metadata", k + v);
+    }
+  }
+  return s;
+}
+
+inline Status ValidatePropertyText(const Property& p) {
+  Status s;
+  for (const auto& [zone, w] : p.zone_weights) {
+    if (s.ok()) s = ValidateUtf8("zone_weights", zone + w.src);
+    for (const auto& [dst, weight] : w.dst) {
+      if (s.ok()) s = ValidateUtf8("zone_weights", dst);
+    }
+  }
+  for (const auto& [id, attrs] : p.attrs) {
+    for (const auto& [k, v] : attrs) {
+      if (s.ok()) s = ValidateUtf8("attrs", k + v);
+    }
+  }
   return s;
 }
 

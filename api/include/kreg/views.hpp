@@ -77,8 +77,13 @@ inline Property ToValue(const kreg_property& c) {
 inline Service ToValue(const kreg_service& c) {
   Service out;
   out.service_name = ToString(c.service_name);
+  // Step by the producer's struct size: a plugin of a later minor version
+  // may hand over larger kreg_instance elements.
+  size_t stride = c.instances_count > 0 ? c.instances[0].struct_size : 0;
+  if (stride < sizeof(kreg_instance)) stride = sizeof(kreg_instance);
+  const char* base = reinterpret_cast<const char*>(c.instances);
   for (size_t i = 0; i < c.instances_count; ++i) {
-    Instance inst = ToValue(c.instances[i]);
+    Instance inst = ToValue(*reinterpret_cast<const kreg_instance*>(base + i * stride));
     std::string zone = inst.zone;
     std::string id = inst.id;
     out.instances[zone][id] = std::move(inst);
