@@ -23,6 +23,9 @@ TEST(ZooKeeperSession, ServerRestartWithTheSameDataDir) {
   OpenOptions o = ZkOptions(*zk);
   // Long enough to outlive the restart: the session, and its nodes, survive.
   o.options["session_timeout"] = "20s";
+  // A JVM restart on a loaded machine (or under sanitizers) can take most
+  // of the default 10 s before the client is back in.
+  o.timeout = std::chrono::seconds(30);
   LogCapture log;
   o.log = log.Sink();
   o.log_level = KREG_LOG_DEBUG;
@@ -38,7 +41,8 @@ TEST(ZooKeeperSession, ServerRestartWithTheSameDataDir) {
   ASSERT_TRUE(zk->Restart(0, &error)) << error;
 
   // Operations work again (retried within the timeout), and the watch resumes.
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "c")).ok());
+  Status registered = r.Register(MakeInstance("svc", "c"));
+  ASSERT_TRUE(registered.ok()) << registered.ToString() << "\n" << log.All();
   ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) {
     return m.instances.count("svc") != 0 && m.instances.at("svc").count("c") != 0;
   })) << log.All();
