@@ -34,7 +34,7 @@ check() {  # check <expected substring> <command...>
 }
 check "memory" "$kregctl" --config memory.yaml type
 check "registered demo/m1" "$kregctl" --config memory.yaml register --service demo --id m1 --zone z1
-check "memory  abi 1.0" env KREG_PLUGIN_PATH="$work/plugin-build" "$kregctl" --config /nonexistent plugins
+check "memory  abi 1." env KREG_PLUGIN_PATH="$work/plugin-build" "$kregctl" --config /nonexistent plugins
 # The same installed kregctl loads an installed in-tree plugin by name.
 cat >"$work/file.yaml" <<YAML
 registry:

@@ -49,7 +49,7 @@ extern "C" {
  * minor bump appends members to kreg_plugin or fields to structs; both
  * sides use what the other's struct_size shows it has. */
 #define KREG_ABI_VERSION_MAJOR 1
-#define KREG_ABI_VERSION_MINOR 0
+#define KREG_ABI_VERSION_MINOR 1
 
 #define KREG_PLUGIN_ENTRY_SYMBOL "kreg_plugin_entry"
 
@@ -312,6 +312,20 @@ typedef struct kreg_plugin {
   kreg_status (*set_property)(kreg_backend* backend,
                               const kreg_property* property, char* err,
                               size_t err_size);
+
+  /* ---- ABI 1.1 ---- */
+
+  /* get_service for a host that keeps what it read. `known_version` is the
+   * version of the copy the host holds (0: none). When the service is
+   * still at that version the plugin sets *unchanged to 1 and does not call
+   * `fn`; otherwise it sets *unchanged to 0 and calls `fn` once, as
+   * get_service does. A service's version grows with every change to it,
+   * so an equal version is an equal service. */
+  kreg_status (*get_service_since)(kreg_backend* backend,
+                                   kreg_str service_name,
+                                   int64_t known_version, int* unchanged,
+                                   kreg_service_fn fn, void* user_data,
+                                   char* err, size_t err_size);
 } kreg_plugin;
 
 /* What the host offers when it calls the entry point. */

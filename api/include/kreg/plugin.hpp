@@ -170,6 +170,15 @@ class Backend {
   virtual Status Register(const Instance& instance, const RegisterOptions& options) = 0;
   virtual Status Deregister(const std::string& service_name, const std::string& id) = 0;
   virtual Status GetService(const std::string& service_name, Service* out) = 0;
+  // GetService as a shared snapshot the backend may keep and hand out
+  // again: a backend with a cache overrides it to answer without a copy.
+  // The default reads through GetService.
+  virtual Status GetServiceSnapshot(const std::string& service_name, std::shared_ptr<const Service>* out) {
+    auto service = std::make_shared<Service>();
+    Status s = GetService(service_name, service.get());
+    if (s.ok()) *out = std::move(service);
+    return s;
+  }
   virtual Status ListServices(std::vector<Service>* out) = 0;
   virtual Status SetProperty(const Property& property) = 0;
   // Push the initial state as CREATE events, then a SYNCED event, then
@@ -276,19 +285,30 @@ inline kreg_status DeregisterInstance(kreg_backend* b, const kreg_instance* inst
   });
 }
 
-inline kreg_status GetService(kreg_backend* b, kreg_str name, kreg_service_fn fn, void* user_data,
-                              char* err, size_t err_size) {
+inline kreg_status GetServiceSince(kreg_backend* b, kreg_str name, int64_t known_version, int* unchanged,
+                                   kreg_service_fn fn, void* user_data, char* err, size_t err_size) {
+  *unchanged = 0;
   return Guard(err, err_size, [&]() -> Status {
     std::string service_name = ToString(name);
     Status s = ValidateName("service name", service_name);
     if (!s.ok()) return s;
-    Service service;
-    s = Handle(b)->backend->GetService(service_name, &service);
+    std::shared_ptr<const Service> service;
+    s = Handle(b)->backend->GetServiceSnapshot(service_name, &service);
     if (!s.ok()) return s;
-    ServiceView view(service);
+    if (known_version != 0 && service->version == known_version) {
+      *unchanged = 1;
+      return Status::OK();
+    }
+    ServiceView view(*service);
     fn(user_data, view.get());
     return Status::OK();
   });
+}
+
+inline kreg_status GetService(kreg_backend* b, kreg_str name, kreg_service_fn fn, void* user_data,
+                              char* err, size_t err_size) {
+  int unchanged;
+  return GetServiceSince(b, name, 0, &unchanged, fn, user_data, err, err_size);
 }
 
 inline kreg_status ListServices(kreg_backend* b, kreg_service_fn fn, void* user_data, char* err,
@@ -360,6 +380,7 @@ inline kreg_plugin MakeTable(const char* name, const char* description,
   t.watch = &StartWatch;
   t.watch_cancel = &CancelWatch;
   t.set_property = &SetProperty;
+  t.get_service_since = &GetServiceSince;
   return t;
 }
 

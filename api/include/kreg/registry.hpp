@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -198,6 +199,43 @@ class Registry {
                   err);
   }
 
+  // The service as an immutable snapshot, shared by every caller that read
+  // the same version. This Registry keeps the last snapshot of each
+  // service it read (until the service is gone) and offers its version to
+  // the plugin: an unchanged service then crosses the ABI as one flag, not
+  // as a copy (ABI 1.1; an older plugin's answer is copied every time).
+  // Freshness is the backend's GetService's (read-your-writes on both
+  // backends kreg ships).
+  Status GetService(const std::string& service_name, std::shared_ptr<const Service>* out) const {
+    Status s = ValidateName("service name", service_name);
+    if (!s.ok()) return s;
+    const kreg_plugin& plugin = *handle_->plugin;
+    if (!KREG_HAS_FIELD(&plugin, kreg_plugin, get_service_since)) {
+      auto service = std::make_shared<Service>();
+      s = GetService(service_name, service.get());
+      if (s.ok()) *out = std::move(service);
+      return s;
+    }
+    std::shared_ptr<const Service> known = handle_->Snapshot(service_name);
+    std::shared_ptr<const Service> read;
+    int unchanged = 0;
+    ErrorBuffer err;
+    kreg_status st = plugin.get_service_since(handle_->backend, ToStr(service_name), known ? known->version : 0,
+                                              &unchanged, &StoreSharedService, &read, err.data, sizeof(err.data));
+    if (st == KREG_NOT_FOUND) handle_->ForgetSnapshot(service_name);
+    if (st != KREG_OK) return Status(st, err.data);
+    if (unchanged != 0 && known != nullptr) {
+      *out = std::move(known);
+      return Status::OK();
+    }
+    if (read == nullptr) {
+      return Status::Internal("plugin \"" + std::string(plugin.name) + "\" answered get_service_since without a service");
+    }
+    handle_->KeepSnapshot(service_name, read);
+    *out = std::move(read);
+    return Status::OK();
+  }
+
   Status ListServices(std::vector<Service>* out) const {
     out->clear();
     ErrorBuffer err;
@@ -242,6 +280,24 @@ class Registry {
     const kreg_plugin* plugin = nullptr;
     kreg_backend* backend = nullptr;
     LogFunction log;
+    std::mutex snapshots_mu;
+    std::unordered_map<std::string, std::shared_ptr<const Service>> snapshots;
+
+    std::shared_ptr<const Service> Snapshot(const std::string& service_name) {
+      std::lock_guard<std::mutex> lock(snapshots_mu);
+      auto it = snapshots.find(service_name);
+      return it == snapshots.end() ? nullptr : it->second;
+    }
+    // Keeps `service` unless a concurrent reader already kept a newer one.
+    void KeepSnapshot(const std::string& service_name, const std::shared_ptr<const Service>& service) {
+      std::lock_guard<std::mutex> lock(snapshots_mu);
+      std::shared_ptr<const Service>& kept = snapshots[service_name];
+      if (kept == nullptr || kept->version <= service->version) kept = service;
+    }
+    void ForgetSnapshot(const std::string& service_name) {
+      std::lock_guard<std::mutex> lock(snapshots_mu);
+      snapshots.erase(service_name);
+    }
 
     ~Handle() {
       if (backend != nullptr) plugin->destroy(backend);
@@ -267,6 +323,9 @@ class Registry {
   // terminate here instead of an unwind through plugin frames.
   static void StoreService(void* user_data, const kreg_service* service) noexcept {
     *static_cast<Service*>(user_data) = ToValue(*service);
+  }
+  static void StoreSharedService(void* user_data, const kreg_service* service) noexcept {
+    *static_cast<std::shared_ptr<const Service>*>(user_data) = std::make_shared<const Service>(ToValue(*service));
   }
   static void AppendService(void* user_data, const kreg_service* service) noexcept {
     static_cast<std::vector<Service>*>(user_data)->push_back(ToValue(*service));

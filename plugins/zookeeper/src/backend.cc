@@ -35,7 +35,11 @@ Status ZkBackend::Create(const plugin::Config& config, std::unique_ptr<plugin::B
 }
 
 ZkBackend::ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr<Session> session)
-    : options_(options), log_(log), layout_(options.root), session_(std::move(session)) {
+    : options_(options),
+      log_(log),
+      layout_(options.root),
+      session_(std::move(session)),
+      cache_(new ServiceCache(session_.get(), &layout_, log, options.timeout)) {
   session_->Subscribe(this);
   maintainer_ = std::thread([this] { Maintain(); });
 }
@@ -48,6 +52,7 @@ ZkBackend::~ZkBackend() {
   }
   maintain_cv_.notify_all();
   maintainer_.join();
+  cache_.reset();
   session_.reset();
 }
 
@@ -129,71 +134,14 @@ Status ZkBackend::Deregister(const std::string& service_name, const std::string&
 }
 
 Status ZkBackend::GetService(const std::string& service_name, Service* out) {
-  Deadline deadline = OpDeadline();
-  const std::string service_path = layout_.Service(service_name);
-  Reply svc = session_->Exists(service_path, false, deadline);
-  if (svc.rc == ZNONODE) {
-    return Status::NotFound("service \"" + service_name + "\" does not exist (no znode " + service_path + ")");
-  }
-  if (svc.rc != ZOK) return ZkStatus(svc.rc, "read", service_path);
+  std::shared_ptr<const Service> snapshot;
+  Status s = cache_->Get(service_name, &snapshot);
+  if (s.ok()) *out = *snapshot;
+  return s;
+}
 
-  Service service;
-  service.service_name = service_name;
-  int64_t version = 0;
-  const std::string dir = layout_.InstanceDir(service_name);
-  Reply children = session_->GetChildren(dir, false, deadline);
-  if (children.rc != ZOK && children.rc != ZNONODE) return ZkStatus(children.rc, "list", dir);
-  if (children.rc == ZOK) version = std::max(version, children.stat.pzxid);
-  std::vector<std::string> ids;
-  std::vector<std::string> paths;
-  for (const std::string& id : children.children) {
-    if (!ValidateName("instance id", id).ok()) {
-      log_.Warn("zookeeper: skipping node with an invalid instance id: " + dir + "/" + id);
-      continue;
-    }
-    ids.push_back(id);
-    paths.push_back(layout_.Instance(service_name, id));
-  }
-  std::vector<Reply> replies = session_->GetMany(paths, false, deadline);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    Instance instance;
-    Stat stat;
-    Status error;
-    switch (DecodeInstanceReply(replies[i], log_, paths[i], service_name, ids[i], &instance, &stat, &error)) {
-      case ReadResult::kOk:
-        version = std::max(version, stat.mzxid);
-        service.update_time = std::max(service.update_time, instance.update_time);
-        service.instances[instance.zone][ids[i]] = std::move(instance);
-        break;
-      case ReadResult::kMissing:
-      case ReadResult::kMalformed:
-        break;
-      case ReadResult::kError:
-        return error;
-    }
-  }
-
-  Property property;
-  Stat stat;
-  Status error;
-  switch (ReadProperty(session_.get(), log_, layout_.Property(service_name), service_name, false, deadline,
-                       &property, &stat, &error)) {
-    case ReadResult::kOk:
-      version = std::max(version, stat.mzxid);
-      format::MergeProperty(property, &service);
-      break;
-    case ReadResult::kMissing:
-    case ReadResult::kMalformed:
-      break;
-    case ReadResult::kError:
-      return error;
-  }
-  Reply property_dir = session_->Exists(layout_.PropertyDir(service_name), false, deadline);
-  if (property_dir.rc == ZOK) version = std::max(version, property_dir.stat.pzxid);
-
-  service.version = version;
-  *out = std::move(service);
-  return Status::OK();
+Status ZkBackend::GetServiceSnapshot(const std::string& service_name, std::shared_ptr<const Service>* out) {
+  return cache_->Get(service_name, out);
 }
 
 Status ZkBackend::ListServices(std::vector<Service>* out) {
@@ -201,13 +149,14 @@ Status ZkBackend::ListServices(std::vector<Service>* out) {
   if (root.rc == ZNONODE) return Status::OK();
   if (root.rc != ZOK) return ZkStatus(root.rc, "list", layout_.root());
   std::sort(root.children.begin(), root.children.end());
+  const ServiceReader reader(session_.get(), &layout_, log_, /*watch=*/false);
   for (const std::string& name : root.children) {
     if (layout_.Reserved(name) || !ValidateName("service name", name).ok()) continue;
-    Service service;
-    Status s = GetService(name, &service);
+    ServiceNodes nodes;
+    Status s = reader.ReadAll(name, OpDeadline(), &nodes);
     if (s.code() == KREG_NOT_FOUND) continue;  // deleted since the listing
     if (!s.ok()) return s;
-    out->push_back(std::move(service));
+    out->push_back(nodes.ToService(name));
   }
   return Status::OK();
 }

@@ -1,7 +1,8 @@
 // ZkBackend: the kreg backend over ZooKeeper (DESIGN.md "Liveness",
 // "ZooKeeper layout").
 //
-// Threads: callers' threads run the operations; one maintenance thread
+// Threads: callers' threads run the operations (a GetService of a cached
+// service only looks it up, see service_cache.h); one maintenance thread
 // ends lapsed leases (deleting their nodes) and re-creates held instances
 // after a new session; the Session's own threads renew the session; each
 // watch has a thread of its own (watch.h).
@@ -25,6 +26,7 @@
 #include "kreg/plugin.hpp"
 #include "layout.h"
 #include "options.h"
+#include "service_cache.h"
 #include "session.h"
 
 namespace kreg {
@@ -43,7 +45,11 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   bool Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) override;
   Status Register(const Instance& instance, const RegisterOptions& options) override;
   Status Deregister(const std::string& service_name, const std::string& id) override;
+  // Answered from the ServiceCache: read-your-writes, as fresh as a watch.
   Status GetService(const std::string& service_name, Service* out) override;
+  Status GetServiceSnapshot(const std::string& service_name, std::shared_ptr<const Service>* out) override;
+  // Read from the server, not cached: a listing would otherwise leave a
+  // watch on every node of the tree.
   Status ListServices(std::vector<Service>* out) override;
   Status SetProperty(const Property& property) override;
   Status Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_ptr<plugin::WatchSource>* source) override;
@@ -63,6 +69,7 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   const plugin::Logger log_;
   const Layout layout_;
   std::unique_ptr<Session> session_;
+  std::unique_ptr<ServiceCache> cache_;
   HeldInstances held_;
 
   std::mutex maintain_mu_;

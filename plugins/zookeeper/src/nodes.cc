@@ -94,15 +94,20 @@ ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::
   return DecodeInstanceReply(session->Get(path, watch, deadline), log, path, service, id, out, stat, error);
 }
 
-ReadResult ReadProperty(Session* session, const plugin::Logger& log, const std::string& path,
-                        const std::string& service, bool watch, const Deadline& deadline, Property* out,
-                        Stat* stat, Status* error) {
+ReadResult DecodePropertyReply(const Reply& reply, const plugin::Logger& log, const std::string& path,
+                               const std::string& service, Property* out, Stat* stat, Status* error) {
   auto decode = [&](const std::string& text, Property* p) {
     Status s = format::DecodeProperty(text, path, p);
     if (s.ok()) s = CheckName(path, "service_name", service, &p->service_name);
     return s;
   };
-  return DecodeRecord(session->Get(path, watch, deadline), log, path, decode, out, stat, error);
+  return DecodeRecord(reply, log, path, decode, out, stat, error);
+}
+
+ReadResult ReadProperty(Session* session, const plugin::Logger& log, const std::string& path,
+                        const std::string& service, bool watch, const Deadline& deadline, Property* out,
+                        Stat* stat, Status* error) {
+  return DecodePropertyReply(session->Get(path, watch, deadline), log, path, service, out, stat, error);
 }
 
 }  // namespace zk

@@ -51,6 +51,9 @@ ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::
                         const std::string& service, const std::string& id, bool watch,
                         const Deadline& deadline, Instance* out, Stat* stat, Status* error);
 
+ReadResult DecodePropertyReply(const Reply& reply, const plugin::Logger& log, const std::string& path,
+                               const std::string& service, Property* out, Stat* stat, Status* error);
+
 ReadResult ReadProperty(Session* session, const plugin::Logger& log, const std::string& path,
                         const std::string& service, bool watch, const Deadline& deadline, Property* out,
                         Stat* stat, Status* error);

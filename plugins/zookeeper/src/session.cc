@@ -208,6 +208,7 @@ void Session::OnWatch(zhandle_t* zh, int type, int state, const char* path, void
     {
       std::lock_guard<std::mutex> lock(self->state_mu_);
       self->connected_ = state == ZOO_CONNECTED_STATE;
+      if (!self->connected_) self->connection_epoch_.fetch_add(1);
       if (state == ZOO_EXPIRED_SESSION_STATE) expired = self->expired_ = true;
     }
     self->state_cv_.notify_all();
@@ -259,6 +260,7 @@ void Session::Renew() {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       connected_ = zoo_state(zh) == ZOO_CONNECTED_STATE;
+      connection_epoch_.fetch_add(1);
     }
     state_cv_.notify_all();
     zookeeper_close(old);
@@ -288,6 +290,11 @@ bool Session::WaitConnected(const Deadline& deadline) {
   while (!connected_ && !stopping_ && !deadline.passed()) {
     state_cv_.wait_for(lock, std::chrono::milliseconds(50));
   }
+  return connected_;
+}
+
+bool Session::connected() {
+  std::lock_guard<std::mutex> lock(state_mu_);
   return connected_;
 }
 

@@ -92,6 +92,14 @@ class Session {
 
   // Blocks until connected, or until `deadline`; true when connected.
   bool WaitConnected(const Deadline& deadline);
+  bool connected();
+
+  // Counts the connection losses and session replacements so far. The
+  // client re-sends a session's watches after a reconnect, but what it
+  // reads in the meantime may precede the notifications those re-sent
+  // watches bring: a cache filled while this value was n must be read
+  // again once it has moved on.
+  uint64_t connection_epoch() const { return connection_epoch_.load(); }
 
   Reply Get(const std::string& path, bool watch, const Deadline& deadline);
   // Get for many paths at once: the requests are pipelined, so reading n
@@ -138,6 +146,7 @@ class Session {
   bool expired_ = false;
   bool stopping_ = false;
   std::atomic<bool> cancelled_{false};  // aborts a Connect in progress at shutdown
+  std::atomic<uint64_t> connection_epoch_{0};
 
   std::mutex listeners_mu_;
   std::set<SessionListener*> listeners_;
