@@ -149,15 +149,16 @@ Status ZkBackend::ListServices(std::vector<Service>* out) {
   if (root.rc == ZNONODE) return Status::OK();
   if (root.rc != ZOK) return ZkStatus(root.rc, "list", layout_.root());
   std::sort(root.children.begin(), root.children.end());
-  const ServiceReader reader(session_.get(), &layout_, log_, /*watch=*/false);
+  std::vector<std::string> names;
   for (const std::string& name : root.children) {
-    if (layout_.Reserved(name) || !ValidateName("service name", name).ok()) continue;
-    ServiceNodes nodes;
-    Status s = reader.ReadAll(name, OpDeadline(), &nodes);
-    if (s.code() == KREG_NOT_FOUND) continue;  // deleted since the listing
-    if (!s.ok()) return s;
-    out->push_back(nodes.ToService(name));
+    if (!layout_.Reserved(name) && ValidateName("service name", name).ok()) names.push_back(name);
   }
+  const ServiceReader reader(session_.get(), &layout_, log_, /*watch=*/false);
+  std::vector<std::pair<std::string, ServiceNodes>> read;
+  // A listing reads the whole tree: it gets the timeout once per service.
+  Status s = reader.ReadServices(names, Deadline::After(options_.timeout * std::max<size_t>(1, names.size())), &read);
+  if (!s.ok()) return s;
+  for (const auto& [name, nodes] : read) out->push_back(nodes.ToService(name));
   return Status::OK();
 }
 

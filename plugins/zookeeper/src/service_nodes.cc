@@ -66,8 +66,13 @@ Reply ServiceReader::ReadOrWatchCreation(const std::string& path, bool children,
 
 Status ServiceReader::ReadInstanceDir(const std::string& service, const Deadline& deadline, ServiceNodes* nodes,
                                       std::vector<std::string>* unknown) const {
+  return ApplyInstanceDir(service, ReadOrWatchCreation(layout_->InstanceDir(service), true, deadline), nodes,
+                          unknown);
+}
+
+Status ServiceReader::ApplyInstanceDir(const std::string& service, const Reply& r, ServiceNodes* nodes,
+                                       std::vector<std::string>* unknown) const {
   const std::string dir = layout_->InstanceDir(service);
-  Reply r = ReadOrWatchCreation(dir, true, deadline);
   if (r.rc != ZOK && r.rc != ZNONODE) return ZkStatus(r.rc, "list", dir);
   nodes->instance_dir_pzxid = r.rc == ZOK ? r.stat.pzxid : 0;
   std::set<std::string> present(r.children.begin(), r.children.end());
@@ -93,7 +98,12 @@ Status ServiceReader::ReadInstances(const std::string& service, const std::vecto
   std::vector<std::string> paths;
   paths.reserve(ids.size());
   for (const std::string& id : ids) paths.push_back(layout_->Instance(service, id));
-  std::vector<Reply> replies = session_->GetMany(paths, watch_, deadline);
+  return ApplyInstances(service, ids, paths, session_->GetMany(paths, watch_, deadline), nodes);
+}
+
+Status ServiceReader::ApplyInstances(const std::string& service, const std::vector<std::string>& ids,
+                                     const std::vector<std::string>& paths, const std::vector<Reply>& replies,
+                                     ServiceNodes* nodes) const {
   for (size_t i = 0; i < ids.size(); ++i) {
     Instance instance;
     Stat stat;
@@ -119,13 +129,18 @@ Status ServiceReader::ReadInstances(const std::string& service, const std::vecto
 }
 
 Status ServiceReader::ReadProperty(const std::string& service, const Deadline& deadline, ServiceNodes* nodes) const {
+  Reply property = ReadOrWatchCreation(layout_->Property(service), false, deadline);
+  return ApplyProperty(service, property, session_->Exists(layout_->PropertyDir(service), false, deadline), nodes);
+}
+
+Status ServiceReader::ApplyProperty(const std::string& service, const Reply& property, const Reply& dir,
+                                    ServiceNodes* nodes) const {
   const std::string path = layout_->Property(service);
   Stat stat;
   Status error;
   nodes->has_property = false;
   nodes->property = Property();
-  switch (DecodePropertyReply(ReadOrWatchCreation(path, false, deadline), log_, path, service, &nodes->property,
-                              &stat, &error)) {
+  switch (DecodePropertyReply(property, log_, path, service, &nodes->property, &stat, &error)) {
     case ReadResult::kOk:
       nodes->has_property = true;
       break;
@@ -139,10 +154,54 @@ Status ServiceReader::ReadProperty(const std::string& service, const Deadline& d
       return error;
   }
   // A deleted property leaves its trace only in its directory's pzxid.
-  const std::string dir = layout_->PropertyDir(service);
-  Reply r = session_->Exists(dir, false, deadline);
-  if (r.rc != ZOK && r.rc != ZNONODE) return ZkStatus(r.rc, "read", dir);
-  nodes->property_dir_pzxid = r.rc == ZOK ? r.stat.pzxid : 0;
+  if (dir.rc != ZOK && dir.rc != ZNONODE) return ZkStatus(dir.rc, "read", layout_->PropertyDir(service));
+  nodes->property_dir_pzxid = dir.rc == ZOK ? dir.stat.pzxid : 0;
+  return Status::OK();
+}
+
+Status ServiceReader::ReadServices(const std::vector<std::string>& services, const Deadline& deadline,
+                                   std::vector<std::pair<std::string, ServiceNodes>>* out) const {
+  using Op = Session::ReadOp;
+  constexpr size_t kReadsPerService = 4;
+  std::vector<Session::Read> reads;
+  reads.reserve(services.size() * kReadsPerService);
+  for (const std::string& service : services) {
+    reads.push_back({Op::kExists, layout_->Service(service)});
+    reads.push_back({Op::kGetChildren, layout_->InstanceDir(service)});
+    reads.push_back({Op::kGet, layout_->Property(service)});
+    reads.push_back({Op::kExists, layout_->PropertyDir(service)});
+  }
+  std::vector<Reply> own = session_->ReadMany(reads, false, deadline);
+
+  std::vector<std::pair<std::string, ServiceNodes>> found;
+  std::vector<std::vector<std::string>> ids;
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < services.size(); ++i) {
+    const Reply* r = &own[i * kReadsPerService];
+    if (r[0].rc == ZNONODE) continue;  // deleted since the listing
+    if (r[0].rc != ZOK) return ZkStatus(r[0].rc, "read", reads[i * kReadsPerService].path);
+    ServiceNodes nodes;
+    std::vector<std::string> unknown;
+    Status s = ApplyInstanceDir(services[i], r[1], &nodes, &unknown);
+    if (s.ok()) s = ApplyProperty(services[i], r[2], r[3], &nodes);
+    if (!s.ok()) return s;
+    for (const std::string& id : unknown) paths.push_back(layout_->Instance(services[i], id));
+    found.emplace_back(services[i], std::move(nodes));
+    ids.push_back(std::move(unknown));
+  }
+
+  std::vector<Reply> replies = session_->GetMany(paths, false, deadline);
+  size_t next = 0;
+  for (size_t i = 0; i < found.size(); ++i) {
+    const size_t n = ids[i].size();
+    std::vector<std::string> own_paths(paths.begin() + next, paths.begin() + next + n);
+    std::vector<Reply> own_replies(std::make_move_iterator(replies.begin() + next),
+                                   std::make_move_iterator(replies.begin() + next + n));
+    next += n;
+    Status s = ApplyInstances(found[i].first, ids[i], own_paths, own_replies, &found[i].second);
+    if (!s.ok()) return s;
+  }
+  *out = std::move(found);
   return Status::OK();
 }
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kreg/plugin.hpp"
@@ -55,7 +56,23 @@ class ServiceReader {
                        const Deadline& deadline, ServiceNodes* nodes) const;
   Status ReadProperty(const std::string& service, const Deadline& deadline, ServiceNodes* nodes) const;
 
+  // Reads many services whole, without watches, in two pipelined rounds
+  // (every service's own nodes, then every instance): the cost of a listing
+  // is about two round trips plus the transfer. A service deleted since
+  // `services` was listed is left out.
+  Status ReadServices(const std::vector<std::string>& services, const Deadline& deadline,
+                      std::vector<std::pair<std::string, ServiceNodes>>* out) const;
+
  private:
+  // Each takes the reply of a read and updates *nodes as its Read* does.
+  Status ApplyInstanceDir(const std::string& service, const Reply& reply, ServiceNodes* nodes,
+                          std::vector<std::string>* unknown) const;
+  Status ApplyInstances(const std::string& service, const std::vector<std::string>& ids,
+                        const std::vector<std::string>& paths, const std::vector<Reply>& replies,
+                        ServiceNodes* nodes) const;
+  Status ApplyProperty(const std::string& service, const Reply& property, const Reply& dir,
+                       ServiceNodes* nodes) const;
+
   // getChildren/getData of `path`; with watch_, a missing node gets an
   // exists-watch (those reads leave none), re-read if it appeared meanwhile.
   Reply ReadOrWatchCreation(const std::string& path, bool children, const Deadline& deadline) const;

@@ -323,47 +323,65 @@ Reply Session::Call(const Issue& issue, const Deadline& deadline) {
 }
 
 Reply Session::Get(const std::string& path, bool watch, const Deadline& deadline) {
-  return Call([&](zhandle_t* zh, const void* ctx) { return zoo_aget(zh, path.c_str(), watch, &DataDone, ctx); },
-              deadline);
+  Read read{ReadOp::kGet, path};
+  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
 }
 
-std::vector<Reply> Session::GetMany(const std::vector<std::string>& paths, bool watch, const Deadline& deadline) {
-  std::vector<PendingRef> pending(paths.size());
-  std::vector<int> issued(paths.size(), ZCLOSING);
+int Session::IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* ctx) {
+  switch (read.op) {
+    case ReadOp::kGet:
+      return zoo_aget(zh, read.path.c_str(), watch, &DataDone, ctx);
+    case ReadOp::kGetChildren:
+      return zoo_aget_children2(zh, read.path.c_str(), watch, &ChildrenDone, ctx);
+    case ReadOp::kExists:
+      return zoo_aexists(zh, read.path.c_str(), watch, &StatDone, ctx);
+  }
+  return ZBADARGUMENTS;
+}
+
+std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch, const Deadline& deadline) {
+  std::vector<PendingRef> pending(reads.size());
+  std::vector<int> issued(reads.size(), ZCLOSING);
   {
     std::shared_lock<std::shared_mutex> lock(handle_mu_);
-    for (size_t i = 0; i < paths.size() && zh_ != nullptr; ++i) {
+    for (size_t i = 0; i < reads.size() && zh_ != nullptr; ++i) {
       pending[i] = std::make_shared<Pending>();
       auto* ctx = new PendingRef(pending[i]);
-      issued[i] = zoo_aget(zh_, paths[i].c_str(), watch, &DataDone, ctx);
+      issued[i] = IssueRead(zh_, reads[i], watch, ctx);
       if (issued[i] != ZOK) delete ctx;
     }
   }
-  std::vector<Reply> replies(paths.size());
-  for (size_t i = 0; i < paths.size(); ++i) {
+  std::vector<Reply> replies(reads.size());
+  for (size_t i = 0; i < reads.size(); ++i) {
     if (issued[i] == ZOK) {
       replies[i] = Await(*pending[i], deadline);
     } else {
       replies[i].rc = issued[i];
     }
     // A failure the single request would retry is retried the same way.
-    if (IsRetryable(replies[i].rc) && !deadline.passed()) replies[i] = Get(paths[i], watch, deadline);
+    if (IsRetryable(replies[i].rc) && !deadline.passed()) {
+      replies[i] = Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, reads[i], watch, ctx); },
+                        deadline);
+    }
   }
   return replies;
 }
 
+std::vector<Reply> Session::GetMany(const std::vector<std::string>& paths, bool watch, const Deadline& deadline) {
+  std::vector<Read> reads;
+  reads.reserve(paths.size());
+  for (const std::string& path : paths) reads.push_back(Read{ReadOp::kGet, path});
+  return ReadMany(reads, watch, deadline);
+}
+
 Reply Session::GetChildren(const std::string& path, bool watch, const Deadline& deadline) {
-  return Call(
-      [&](zhandle_t* zh, const void* ctx) {
-        return zoo_aget_children2(zh, path.c_str(), watch, &ChildrenDone, ctx);
-      },
-      deadline);
+  Read read{ReadOp::kGetChildren, path};
+  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
 }
 
 Reply Session::Exists(const std::string& path, bool watch, const Deadline& deadline) {
-  return Call(
-      [&](zhandle_t* zh, const void* ctx) { return zoo_aexists(zh, path.c_str(), watch, &StatDone, ctx); },
-      deadline);
+  Read read{ReadOp::kExists, path};
+  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
 }
 
 Reply Session::Create(const std::string& path, const std::string& data, int flags, const Deadline& deadline) {

@@ -102,9 +102,14 @@ class Session {
   uint64_t connection_epoch() const { return connection_epoch_.load(); }
 
   Reply Get(const std::string& path, bool watch, const Deadline& deadline);
-  // Get for many paths at once: the requests are pipelined, so reading n
-  // nodes costs about one round trip instead of n. Replies are in the
-  // order of `paths`.
+  // Many reads at once: the requests are pipelined, so n reads cost about
+  // one round trip instead of n. Replies are in the order of `reads`.
+  enum class ReadOp { kGet, kGetChildren, kExists };
+  struct Read {
+    ReadOp op;
+    std::string path;
+  };
+  std::vector<Reply> ReadMany(const std::vector<Read>& reads, bool watch, const Deadline& deadline);
   std::vector<Reply> GetMany(const std::vector<std::string>& paths, bool watch, const Deadline& deadline);
   Reply GetChildren(const std::string& path, bool watch, const Deadline& deadline);
   Reply Exists(const std::string& path, bool watch, const Deadline& deadline);
@@ -124,6 +129,7 @@ class Session {
   // Makes a connected, authenticated handle, or fails at `deadline`.
   Status Connect(const Deadline& deadline, zhandle_t** out, std::unique_ptr<ClientLog>* log);
   Reply Call(const Issue& issue, const Deadline& deadline);
+  static int IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* ctx);
   void Renew();  // the session thread
   static void OnWatch(zhandle_t* zh, int type, int state, const char* path, void* ctx);
 
