@@ -3,6 +3,7 @@
 // scenario, prints one table and writes it as markdown.
 //
 //   kreg-bench [--quick] [--out FILE] [--commit SHA] [--only abi|file|zookeeper]
+//              [--scenario register|keepalive|watch|get|list]   (ZooKeeper ones)
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -58,6 +59,7 @@ int Main(int argc, char** argv) {
     else if (a == "--out") out_path = value();
     else if (a == "--commit") commit = value();
     else if (a == "--only") only = value();
+    else if (a == "--scenario") o.zk_scenario = value();
     else if (a == "--memory-child") memory_child = true;
     else if (a == "--zk") o.zk_connect = value();
     else if (a == "--root") memory_root = value();

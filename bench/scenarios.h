@@ -25,6 +25,7 @@ struct Options {
   std::string noop_plugin;        // path of the no-op plugin
   std::string zk_connect;         // host:port of the ZooKeeper server
   std::string work_dir;           // scratch files
+  std::string zk_scenario;        // only this ZooKeeper scenario (empty: all)
 };
 
 // The config of kreg's ZooKeeper plugin on the benchmark's server.

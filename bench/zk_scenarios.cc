@@ -312,11 +312,12 @@ host::Config ZooKeeperConfig(const Options& o, const std::string& root) {
 }
 
 void RunZooKeeper(const Options& o, Report* report) {
-  RegisterThroughput(o, report);
-  Keepalive(o, report);
-  WatchLatency(o, report);
-  GetService(o, report);
-  ListServicesAndMemory(o, report);
+  const std::pair<const char*, void (*)(const Options&, Report*)> scenarios[] = {
+      {"register", &RegisterThroughput}, {"keepalive", &Keepalive}, {"watch", &WatchLatency},
+      {"get", &GetService},              {"list", &ListServicesAndMemory}};
+  for (const auto& [name, run] : scenarios) {
+    if (o.zk_scenario.empty() || o.zk_scenario == name) run(o, report);
+  }
 }
 
 }  // namespace bench

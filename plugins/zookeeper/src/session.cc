@@ -12,29 +12,45 @@ namespace zk {
 
 namespace {
 
-// One outstanding request. Shared by the waiting caller and the client's
-// completion (which owns a heap shared_ptr to it, freed when it runs), so
-// a caller that gave up at its deadline leaves nothing dangling.
+// Requests awaited together: one, or a pipelined batch. Shared by the
+// waiting caller and the client's completions (each owns a heap Slot
+// naming its reply, freed when it runs), so a caller that gave up at its
+// deadline leaves nothing dangling. The caller is woken once, when the
+// last reply is in, not once per reply.
 struct Pending {
+  explicit Pending(size_t n) : replies(n), done(n, false), remaining(n) {}
   std::mutex mu;
   std::condition_variable cv;
-  bool done = false;
-  Reply reply;
+  std::vector<Reply> replies;
+  std::vector<bool> done;
+  size_t remaining;
 };
 
 using PendingRef = std::shared_ptr<Pending>;
 
+struct Slot {
+  PendingRef pending;
+  size_t index;
+};
+
+// The completion context for reply `index` of `pending`.
+const void* NewSlot(const PendingRef& pending, size_t index) { return new Slot{pending, index}; }
+void DeleteSlot(const void* ctx) { delete static_cast<const Slot*>(ctx); }
+
 template <typename Fill>
 void Complete(const void* ctx, int rc, Fill fill) {
-  std::unique_ptr<PendingRef> ref(static_cast<PendingRef*>(const_cast<void*>(ctx)));
-  Pending& p = **ref;
+  std::unique_ptr<const Slot> slot(static_cast<const Slot*>(ctx));
+  Pending& p = *slot->pending;
+  bool last;
   {
     std::lock_guard<std::mutex> lock(p.mu);
-    p.reply.rc = rc;
-    if (rc == ZOK) fill(&p.reply);
-    p.done = true;
+    Reply& reply = p.replies[slot->index];
+    reply.rc = rc;
+    if (rc == ZOK) fill(&reply);
+    p.done[slot->index] = true;
+    last = --p.remaining == 0;
   }
-  p.cv.notify_all();
+  if (last) p.cv.notify_all();
 }
 
 void DataDone(int rc, const char* value, int value_len, const Stat* stat, const void* ctx) {
@@ -47,6 +63,7 @@ void DataDone(int rc, const char* value, int value_len, const Stat* stat, const 
 void ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* ctx) {
   Complete(ctx, rc, [&](Reply* r) {
     if (strings != nullptr) {
+      r->children.reserve(static_cast<size_t>(strings->count));
       for (int32_t i = 0; i < strings->count; ++i) r->children.emplace_back(strings->data[i]);
     }
     if (stat != nullptr) r->stat = *stat;
@@ -67,18 +84,31 @@ void VoidDone(int rc, const void* ctx) {
   Complete(ctx, rc, [](Reply*) {});
 }
 
-// Waits for `p` until `deadline`; kDeadlineExceeded when it passes first.
-Reply Await(Pending& p, const Deadline& deadline) {
+// Waits for every reply of `p` until `deadline`; the ones still missing
+// then are kDeadlineExceeded. A request that could not be issued must have
+// been counted off (Abandon) first.
+std::vector<Reply> Await(Pending& p, const Deadline& deadline) {
   std::unique_lock<std::mutex> lock(p.mu);
-  while (!p.done) {
-    if (deadline.passed()) {
-      Reply r;
-      r.rc = kDeadlineExceeded;
-      return r;
+  while (p.remaining != 0 && !deadline.passed()) p.cv.wait_for(lock, std::chrono::milliseconds(50));
+  if (p.remaining == 0) return std::move(p.replies);  // no completion writes any more
+  std::vector<Reply> replies(p.replies.size());
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (p.done[i]) {
+      replies[i] = p.replies[i];
+    } else {
+      replies[i].rc = kDeadlineExceeded;
     }
-    p.cv.wait_for(lock, std::chrono::milliseconds(50));
   }
-  return p.reply;
+  return replies;
+}
+
+// Reply `index` of `p` will never complete: the client refused the request
+// with `rc`.
+void Abandon(Pending& p, size_t index, int rc) {
+  std::lock_guard<std::mutex> lock(p.mu);
+  p.replies[index].rc = rc;
+  p.done[index] = true;
+  --p.remaining;
 }
 
 // Sleeps `d`, or less if the deadline comes first.
@@ -158,12 +188,12 @@ Status Session::Connect(const Deadline& deadline, zhandle_t** out, std::unique_p
   // Queued now, the credentials go out with the connection.
   PendingRef auth;
   if (!options_.username.empty()) {
-    auth = std::make_shared<Pending>();
+    auth = std::make_shared<Pending>(1);
     std::string cert = options_.username + ":" + options_.password;
-    auto* ctx = new PendingRef(auth);
+    const void* ctx = NewSlot(auth, 0);
     int rc = zoo_add_auth(zh, "digest", cert.data(), static_cast<int>(cert.size()), &VoidDone, ctx);
     if (rc != ZOK) {
-      delete ctx;
+      DeleteSlot(ctx);
       return fail(Status::PermissionDenied("zookeeper digest authentication as \"" + options_.username +
                                            "\" could not be sent: " + ZkErrorText(rc)));
     }
@@ -186,7 +216,7 @@ Status Session::Connect(const Deadline& deadline, zhandle_t** out, std::unique_p
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (auth != nullptr) {
-    Reply r = Await(*auth, deadline);
+    Reply r = Await(*auth, deadline)[0];
     if (r.rc != ZOK) {
       return fail(Status::PermissionDenied("zookeeper digest authentication as \"" + options_.username +
                                            "\" failed: " + ZkErrorText(r.rc)));
@@ -301,20 +331,17 @@ bool Session::connected() {
 Reply Session::Call(const Issue& issue, const Deadline& deadline) {
   auto backoff = std::chrono::milliseconds(10);
   for (;;) {
-    auto pending = std::make_shared<Pending>();
-    int rc;
+    auto pending = std::make_shared<Pending>(1);
     {
       std::shared_lock<std::shared_mutex> lock(handle_mu_);
-      auto* ctx = new PendingRef(pending);
-      rc = zh_ == nullptr ? ZCLOSING : issue(zh_, ctx);
-      if (rc != ZOK) delete ctx;  // the completion will not run
+      const void* ctx = NewSlot(pending, 0);
+      int rc = zh_ == nullptr ? ZCLOSING : issue(zh_, ctx);
+      if (rc != ZOK) {
+        DeleteSlot(ctx);  // the completion will not run
+        Abandon(*pending, 0, rc);
+      }
     }
-    Reply reply;
-    if (rc == ZOK) {
-      reply = Await(*pending, deadline);
-    } else {
-      reply.rc = rc;
-    }
+    Reply reply = std::move(Await(*pending, deadline)[0]);
     if (!IsRetryable(reply.rc) || deadline.passed()) return reply;
     WaitConnected(deadline);
     SleepUntilAtMost(backoff, deadline);
@@ -340,24 +367,20 @@ int Session::IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* 
 }
 
 std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch, const Deadline& deadline) {
-  std::vector<PendingRef> pending(reads.size());
-  std::vector<int> issued(reads.size(), ZCLOSING);
+  auto pending = std::make_shared<Pending>(reads.size());
   {
     std::shared_lock<std::shared_mutex> lock(handle_mu_);
-    for (size_t i = 0; i < reads.size() && zh_ != nullptr; ++i) {
-      pending[i] = std::make_shared<Pending>();
-      auto* ctx = new PendingRef(pending[i]);
-      issued[i] = IssueRead(zh_, reads[i], watch, ctx);
-      if (issued[i] != ZOK) delete ctx;
+    for (size_t i = 0; i < reads.size(); ++i) {
+      const void* ctx = NewSlot(pending, i);
+      int rc = zh_ == nullptr ? ZCLOSING : IssueRead(zh_, reads[i], watch, ctx);
+      if (rc != ZOK) {
+        DeleteSlot(ctx);
+        Abandon(*pending, i, rc);
+      }
     }
   }
-  std::vector<Reply> replies(reads.size());
+  std::vector<Reply> replies = Await(*pending, deadline);
   for (size_t i = 0; i < reads.size(); ++i) {
-    if (issued[i] == ZOK) {
-      replies[i] = Await(*pending[i], deadline);
-    } else {
-      replies[i].rc = issued[i];
-    }
     // A failure the single request would retry is retried the same way.
     if (IsRetryable(replies[i].rc) && !deadline.passed()) {
       replies[i] = Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, reads[i], watch, ctx); },
