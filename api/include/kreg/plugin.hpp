@@ -29,6 +29,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "kreg/kreg.h"
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
@@ -117,17 +121,36 @@ class EventSink : public std::enable_shared_from_this<EventSink> {
   }
 
  private:
+  // A backlog this long (a large initial state, typically) is freed in
+  // many small pieces that glibc's allocator keeps resident after the
+  // queue drains; once it has, the dispatcher hands them back.
+  static constexpr size_t kReleaseAfterBacklog = 10000;
+
+  static void ReleaseFreeMemory() {
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
+  }
+
   void Run() {
     std::unique_lock<std::mutex> lock(mu_);
+    size_t backlog = 0;
     for (;;) {
       cv_.wait(lock, [this] { return closed_ || !queue_.empty(); });
       if (closed_) return;
+      backlog = std::max(backlog, queue_.size());
       WatchEvent event = std::move(queue_.front());
       queue_.pop_front();
+      const bool drained = queue_.empty();
       lock.unlock();
       {
         WatchEventView view(event);
         fn_(user_data_, view.get());
+      }
+      if (drained && backlog >= kReleaseAfterBacklog) {
+        event = WatchEvent();
+        ReleaseFreeMemory();
+        backlog = 0;
       }
       lock.lock();
     }

@@ -88,12 +88,6 @@ ReadResult DecodeInstanceReply(const Reply& reply, const plugin::Logger& log, co
   return DecodeRecord(reply, log, path, decode, out, stat, error);
 }
 
-ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::string& path,
-                        const std::string& service, const std::string& id, bool watch,
-                        const Deadline& deadline, Instance* out, Stat* stat, Status* error) {
-  return DecodeInstanceReply(session->Get(path, watch, deadline), log, path, service, id, out, stat, error);
-}
-
 ReadResult DecodePropertyReply(const Reply& reply, const plugin::Logger& log, const std::string& path,
                                const std::string& service, Property* out, Stat* stat, Status* error) {
   auto decode = [&](const std::string& text, Property* p) {

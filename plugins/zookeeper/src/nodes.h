@@ -45,12 +45,6 @@ ReadResult DecodeInstanceReply(const Reply& reply, const plugin::Logger& log, co
                                const std::string& service, const std::string& id, Instance* out, Stat* stat,
                                Status* error);
 
-// Reads and decodes the instance node `path`; `watch` leaves a data watch
-// on it (when it exists).
-ReadResult ReadInstance(Session* session, const plugin::Logger& log, const std::string& path,
-                        const std::string& service, const std::string& id, bool watch,
-                        const Deadline& deadline, Instance* out, Stat* stat, Status* error);
-
 ReadResult DecodePropertyReply(const Reply& reply, const plugin::Logger& log, const std::string& path,
                                const std::string& service, Property* out, Stat* stat, Status* error);
 

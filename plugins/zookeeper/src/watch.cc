@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "format/json_format.h"
 #include "kreg/validate.hpp"
 #include "nodes.h"
 #include "status.h"
@@ -253,8 +254,7 @@ ZkWatch::Step ZkWatch::SyncInstances(const std::string& service, bool full, cons
       ++it;
       continue;
     }
-    events.push_back(InstanceEvent(EventType::kDelete, it->second, pzxid));
-    state.czxids.erase(it->first);
+    events.push_back(DeleteEvent(service, it->first, it->second, pzxid));
     state.unwatched.erase(it->first);
     it = state.instances.erase(it);
   }
@@ -284,44 +284,32 @@ ZkWatch::Step ZkWatch::SyncInstances(const std::string& service, bool full, cons
   }
   std::vector<Reply> replies = session_->GetMany(paths, true, deadline);
 
+  // Every record is decoded before any is kept: the long-lived records
+  // then lie apart from the decoding's short-lived allocations, whose
+  // memory can go back to the system once the events are delivered.
+  std::vector<Instance> decoded(ids.size());
+  std::vector<ReadResult> results(ids.size());
+  Status error;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Stat stat;
+    results[i] = DecodeInstanceReply(replies[i], log_, paths[i], service, ids[i], &decoded[i], &stat, &error);
+  }
   Step step = Step::kDone;
   for (size_t i = 0; i < ids.size(); ++i) {
     const std::string& id = ids[i];
     bool known = state.instances.count(id) != 0 || state.skipped.count(id) != 0;
-    Instance instance;
-    Stat stat;
-    Status error;
-    ReadResult result = DecodeInstanceReply(replies[i], log_, paths[i], service, id, &instance, &stat, &error);
-    if (result == ReadResult::kError) {
+    if (results[i] == ReadResult::kError) {
       // Unread ids stay as they were; the retry reads them again.
       if (known) state.unwatched.insert(id);
-      step = Fail(error);
+      step = Fail(ZkStatus(replies[i].rc, "read", paths[i]));
       if (step == Step::kRetry) break;
       continue;
     }
-    if (result == ReadResult::kMissing) {  // gone again: the re-armed child watch tells
+    if (results[i] == ReadResult::kMissing) {  // gone again: the re-armed child watch tells
       if (known) state.unwatched.insert(id);
       continue;
     }
-    state.unwatched.erase(id);
-    auto old = state.instances.find(id);
-    if (result == ReadResult::kMalformed) {
-      if (old != state.instances.end()) {
-        events.push_back(InstanceEvent(EventType::kDelete, old->second, stat.mzxid));
-        state.instances.erase(old);
-        state.czxids.erase(id);
-      }
-      state.skipped[id] = stat.mzxid;
-      continue;
-    }
-    state.skipped.erase(id);
-    if (old == state.instances.end()) {
-      events.push_back(InstanceEvent(EventType::kCreate, instance, stat.mzxid));
-    } else if (old->second.version != stat.mzxid || state.czxids[id] != stat.czxid) {
-      events.push_back(InstanceEvent(EventType::kModify, instance, stat.mzxid));
-    }
-    state.czxids[id] = stat.czxid;
-    state.instances[id] = std::move(instance);
+    ApplyRead(service, id, results[i], std::move(decoded[i]), &replies[i], &state, &events);
   }
   Emit(service, std::move(events));
   return step;
@@ -336,11 +324,12 @@ ZkWatch::Step ZkWatch::SyncInstance(const std::string& service, const std::strin
   // An id the children diff has not seen yet is left to it.
   if (old == state.instances.end() && skipped == state.skipped.end()) return Step::kDone;
   if (skipped != state.skipped.end() && skipped->second == 0) return Step::kDone;  // invalid name
+  const std::string path = layout_->Instance(service, id);
+  Reply reply = session_->Get(path, true, deadline);
   Instance instance;
   Stat stat;
   Status error;
-  ReadResult result = ReadInstance(session_, log_, layout_->Instance(service, id), service, id, true, deadline,
-                                   &instance, &stat, &error);
+  ReadResult result = DecodeInstanceReply(reply, log_, path, service, id, &instance, &stat, &error);
   if (result == ReadResult::kError) return Fail(error);
   if (result == ReadResult::kMissing) {
     // Deleted, and perhaps already re-created: re-list the directory now,
@@ -348,25 +337,8 @@ ZkWatch::Step ZkWatch::SyncInstance(const std::string& service, const std::strin
     state.unwatched.insert(id);
     return SyncInstances(service, false, deadline);
   }
-  state.unwatched.erase(id);
   std::vector<WatchEvent> events;
-  if (result == ReadResult::kMalformed) {
-    if (old != state.instances.end()) {
-      events.push_back(InstanceEvent(EventType::kDelete, old->second, stat.mzxid));
-      state.instances.erase(old);
-      state.czxids.erase(id);
-    }
-    state.skipped[id] = stat.mzxid;
-  } else {
-    if (old == state.instances.end()) {
-      events.push_back(InstanceEvent(EventType::kCreate, instance, stat.mzxid));
-    } else if (old->second.version != stat.mzxid || state.czxids[id] != stat.czxid) {
-      events.push_back(InstanceEvent(EventType::kModify, instance, stat.mzxid));
-    }
-    state.skipped.erase(id);
-    state.czxids[id] = stat.czxid;
-    state.instances[id] = std::move(instance);
-  }
+  ApplyRead(service, id, result, std::move(instance), &reply, &state, &events);
   Emit(service, std::move(events));
   return Step::kDone;
 }
@@ -416,8 +388,8 @@ void ZkWatch::RemoveService(const std::string& service, int64_t version) {
   auto found = services_.find(service);
   if (found == services_.end()) return;
   std::vector<WatchEvent> events;
-  for (const auto& [id, instance] : found->second.instances) {
-    events.push_back(InstanceEvent(EventType::kDelete, instance, version));
+  for (const auto& [id, reported] : found->second.instances) {
+    events.push_back(DeleteEvent(service, id, reported, version));
   }
   if (found->second.has_property) {
     events.push_back(PropertyEvent(EventType::kDelete, found->second.property, version));
@@ -426,15 +398,50 @@ void ZkWatch::RemoveService(const std::string& service, int64_t version) {
   Emit(service, std::move(events));
 }
 
-WatchEvent ZkWatch::InstanceEvent(EventType type, const Instance& instance, int64_t version) {
+void ZkWatch::ApplyRead(const std::string& service, const std::string& id, ReadResult result, Instance instance,
+                        Reply* reply, ServiceState* state, std::vector<WatchEvent>* events) {
+  const Stat& stat = reply->stat;
+  state->unwatched.erase(id);
+  auto old = state->instances.find(id);
+  if (result == ReadResult::kMalformed) {
+    if (old != state->instances.end()) {
+      events->push_back(DeleteEvent(service, id, old->second, stat.mzxid));
+      state->instances.erase(old);
+    }
+    state->skipped[id] = stat.mzxid;
+    return;
+  }
+  state->skipped.erase(id);
+  if (old == state->instances.end()) {
+    events->push_back(InstanceEvent(EventType::kCreate, std::move(instance), stat.mzxid));
+  } else if (old->second.mzxid != stat.mzxid || old->second.czxid != stat.czxid) {
+    events->push_back(InstanceEvent(EventType::kModify, std::move(instance), stat.mzxid));
+  }
+  state->instances[id] = Reported{std::move(reply->data), stat.mzxid, stat.czxid, stat.version};
+}
+
+WatchEvent ZkWatch::InstanceEvent(EventType type, Instance instance, int64_t version) {
   WatchEvent e;
   e.type = type;
   e.info = EventInfo::kInstance;
   e.service_name = instance.service_name;
-  e.instance = instance;
-  e.version = version;
   e.data_version = instance.data_version;
+  e.instance = std::move(instance);
+  e.version = version;
   return e;
+}
+
+WatchEvent ZkWatch::DeleteEvent(const std::string& service, const std::string& id, const Reported& reported,
+                                int64_t version) const {
+  Instance instance;
+  // The record decoded when it was reported; were it somehow not to now,
+  // the delete still names its instance.
+  (void)format::DecodeInstance(reported.json, layout_->Instance(service, id), &instance);
+  instance.service_name = service;
+  instance.id = id;
+  instance.version = reported.mzxid;
+  instance.data_version = reported.data_version;
+  return InstanceEvent(EventType::kDelete, std::move(instance), version);
 }
 
 WatchEvent ZkWatch::PropertyEvent(EventType type, const Property& property, int64_t version) {

@@ -47,6 +47,7 @@
 
 #include "kreg/plugin.hpp"
 #include "layout.h"
+#include "nodes.h"
 #include "session.h"
 
 namespace kreg {
@@ -80,10 +81,19 @@ class ZkWatch : public plugin::WatchSource, private SessionListener {
     void Merge(Dirty&& other);
   };
 
+  // What was last reported of one instance. Its record is kept as stored
+  // (JSON) and decoded again only for its delete event: a watch over a
+  // large tree holds little more than the records themselves.
+  struct Reported {
+    std::string json;
+    int64_t mzxid = 0;
+    int64_t czxid = 0;
+    int32_t data_version = 0;
+  };
+
   // What was last reported for one service.
   struct ServiceState {
-    std::map<std::string, Instance> instances;  // version = mzxid
-    std::map<std::string, int64_t> czxids;
+    std::map<std::string, Reported> instances;
     std::map<std::string, int64_t> skipped;  // malformed/invalid ids -> mzxid
     // Known ids whose data watch may be gone: their node was found missing
     // (getData leaves no watch then) and may since have been re-created
@@ -110,13 +120,21 @@ class ZkWatch : public plugin::WatchSource, private SessionListener {
   Step SyncRoot(Dirty* work, const Deadline& deadline);
   Step SyncInstances(const std::string& service, bool full, const Deadline& deadline);
   Step SyncInstance(const std::string& service, const std::string& id, const Deadline& deadline);
+  // Applies a successful read of instance `id` (a valid or a malformed
+  // record) to `state`, adding the events it makes to *events. Takes the
+  // record out of *reply.
+  void ApplyRead(const std::string& service, const std::string& id, ReadResult result, Instance instance,
+                 Reply* reply, ServiceState* state, std::vector<WatchEvent>* events);
   Step SyncProperty(const std::string& service, const Deadline& deadline);
   void RemoveService(const std::string& service, int64_t version);
   // A read failed: retry later when it may pass; otherwise report it.
   Step Fail(const Status& status);
 
   // Event builders; `version` is a zxid, adjusted by Emit.
-  static WatchEvent InstanceEvent(EventType type, const Instance& instance, int64_t version);
+  static WatchEvent InstanceEvent(EventType type, Instance instance, int64_t version);
+  // The delete of a reported instance, with its last reported record.
+  WatchEvent DeleteEvent(const std::string& service, const std::string& id, const Reported& reported,
+                         int64_t version) const;
   static WatchEvent PropertyEvent(EventType type, const Property& property, int64_t version);
   // Queues events of `service` found in this round.
   void Emit(const std::string& service, std::vector<WatchEvent> events);
