@@ -39,7 +39,8 @@ ZkBackend::ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr
       log_(log),
       layout_(options.root),
       session_(std::move(session)),
-      cache_(new ServiceCache(session_.get(), &layout_, log, options.timeout)) {
+      cache_(new ServiceCache(session_.get(), &layout_, log, options.timeout)),
+      batcher_(session_.get()) {
   session_->Subscribe(this);
   maintainer_ = std::thread([this] { Maintain(); });
 }
@@ -103,7 +104,9 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
     } else if (r.rc != ZOK) {
       s = ZkStatus(r.rc, "write", path);
     }
-  } else {
+  } else if (batcher_.CreateEphemeral(path, json, deadline) != ZOK) {
+    // A node of a dead session in the way, missing parents, a lost reply:
+    // the careful way sorts them out.
     s = CreateOwnedEphemeral(session_.get(), path, json, deadline);
   }
   if (!s.ok()) return s;

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "create_batcher.h"
 #include "held_instances.h"
 #include "kreg/plugin.hpp"
 #include "layout.h"
@@ -70,6 +71,7 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   const Layout layout_;
   std::unique_ptr<Session> session_;
   std::unique_ptr<ServiceCache> cache_;
+  CreateBatcher batcher_;  // the first create of each instance
   HeldInstances held_;
 
   std::mutex maintain_mu_;

@@ -19,6 +19,8 @@ namespace {
 // last reply is in, not once per reply.
 struct Pending {
   explicit Pending(size_t n) : replies(n), done(n, false), remaining(n) {}
+  // Buffers the client writes into until the completion runs.
+  std::shared_ptr<void> request_state;
   std::mutex mu;
   std::condition_variable cv;
   std::vector<Reply> replies;
@@ -414,6 +416,40 @@ Reply Session::Create(const std::string& path, const std::string& data, int flag
                            &StringDone, ctx);
       },
       deadline);
+}
+
+int Session::CreateAll(const std::vector<std::pair<std::string, std::string>>& nodes, int flags,
+                       const Deadline& deadline) {
+  struct Multi {
+    std::vector<zoo_op_t> ops;
+    std::vector<zoo_op_result_t> results;
+    std::vector<std::string> created;  // the client writes each created path here
+  };
+  auto multi = std::make_shared<Multi>();
+  multi->ops.resize(nodes.size());
+  multi->results.resize(nodes.size());
+  multi->created.resize(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& [path, data] = nodes[i];
+    multi->created[i].resize(path.size() + 1);
+    zoo_create_op_init(&multi->ops[i], path.c_str(), data.data(), static_cast<int>(data.size()), acl_, flags,
+                       multi->created[i].data(), static_cast<int>(multi->created[i].size()));
+  }
+  auto pending = std::make_shared<Pending>(1);
+  pending->request_state = multi;
+  {
+    std::shared_lock<std::shared_mutex> lock(handle_mu_);
+    const void* ctx = NewSlot(pending, 0);
+    int rc = zh_ == nullptr ? ZCLOSING
+                            : zoo_amulti(zh_, static_cast<int>(nodes.size()), multi->ops.data(),
+                                         multi->results.data(), &VoidDone, ctx);
+    if (rc != ZOK) {
+      DeleteSlot(ctx);
+      return rc;
+    }
+  }
+  // A multi that fails answers with the code of its first failed operation.
+  return Await(*pending, deadline)[0].rc;
 }
 
 Reply Session::Set(const std::string& path, const std::string& data, int version, const Deadline& deadline) {

@@ -117,6 +117,11 @@ class Session {
   // ACL: with a username only this identity may write it (digest), and
   // reads are open unless read_acl is "creator"; without one it is open.
   Reply Create(const std::string& path, const std::string& data, int flags, const Deadline& deadline);
+  // Creates every node of `nodes` (path, data) with `flags` in one
+  // multi-operation: all or none. ZOK when all were created; otherwise the
+  // code of the first operation that failed, or of the request. Not retried:
+  // a caller falls back to single creates.
+  int CreateAll(const std::vector<std::pair<std::string, std::string>>& nodes, int flags, const Deadline& deadline);
   Reply Set(const std::string& path, const std::string& data, int version, const Deadline& deadline);
   Reply Delete(const std::string& path, int version, const Deadline& deadline);
 

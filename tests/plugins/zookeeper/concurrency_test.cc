@@ -68,6 +68,53 @@ TEST(ZooKeeperConcurrency, SixteenThreadsAndAWatch) {
   w.reset();
 }
 
+// Concurrent first registers travel in shared batches (create_batcher.h);
+// a node left in the way by another session fails its whole batch, and
+// every register of that batch must still end with its own node.
+TEST(ZooKeeperConcurrency, ConcurrentRegistersSurviveABatchThatFails) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  RawClient raw(zk->connect_string());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_EQ(raw.CreateAll("/discovery/svc/instance", ""), ZOK);
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 20;
+  auto id_of = [](int t, int i) { return "t" + std::to_string(t) + "-" + std::to_string(i); };
+  for (int t = 0; t < kThreads; t += 3) {
+    ASSERT_EQ(zoo_create(raw.handle(), ("/discovery/svc/instance/" + id_of(t, t % kPerThread)).c_str(), "{}", 2,
+                         &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, nullptr, 0),
+              ZOK);
+  }
+  Registry r;
+  OpenOptions o = ZkOptions(*zk);
+  o.timeout = std::chrono::seconds(30);
+  ASSERT_TRUE(OpenZk(o, &r).ok());
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Status s = r.Register(MakeInstance("svc", id_of(t, i)));
+        if (!s.ok()) ADD_FAILURE() << id_of(t, i) << ": " << s.ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+
+  const int64_t raw_session = zoo_client_id(raw.handle())->client_id;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      std::string data;
+      Stat stat{};
+      ASSERT_EQ(raw.Get("/discovery/svc/instance/" + id_of(t, i), &data, &stat), ZOK) << id_of(t, i);
+      EXPECT_NE(stat.ephemeralOwner, raw_session) << id_of(t, i);
+      EXPECT_NE(stat.ephemeralOwner, 0) << id_of(t, i);
+      EXPECT_NE(data.find("host-" + id_of(t, i)), std::string::npos) << data;
+    }
+  }
+  Service service;
+  ASSERT_TRUE(r.GetService("svc", &service).ok());
+  EXPECT_EQ(service.instance_count(), size_t{kThreads * kPerThread});
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace kreg
