@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -142,8 +143,9 @@ std::vector<std::vector<std::string>> RawZk::PipelinedChildren(const std::vector
   return children_of;
 }
 
-RawChildWatcher::RawChildWatcher(RawZk* zk, std::string path, std::function<void(const std::string&)> on_new_child)
-    : zk_(zk), path_(std::move(path)), on_new_child_(std::move(on_new_child)) {}
+RawChildWatcher::RawChildWatcher(RawZk* zk, std::string path, std::function<void(const std::string&)> on_new_child,
+                                 bool read_data)
+    : zk_(zk), path_(std::move(path)), on_new_child_(std::move(on_new_child)), read_data_(read_data) {}
 
 void RawChildWatcher::Start() { Arm(); }
 
@@ -161,11 +163,21 @@ void RawChildWatcher::OnChildren(int rc, const String_vector* children, const St
   if (rc != ZOK) return;
   for (int i = 0; i < children->count; ++i) {
     bool& seen = self->seen_[children->data[i]];
-    if (!seen) {
-      seen = true;
+    if (seen) continue;
+    seen = true;
+    if (!self->read_data_) {
       self->on_new_child_(children->data[i]);
+      continue;
     }
+    auto* read = new DataRead{self, children->data[i]};
+    std::string child_path = self->path_ + "/" + read->child;
+    if (zoo_aget(self->zk_->handle(), child_path.c_str(), 0, &RawChildWatcher::OnData, read) != ZOK) delete read;
   }
+}
+
+void RawChildWatcher::OnData(int rc, const char*, int, const Stat*, const void* data) {
+  std::unique_ptr<const DataRead> read(static_cast<const DataRead*>(data));
+  if (rc == ZOK) read->watcher->on_new_child_(read->child);
 }
 
 }  // namespace bench

@@ -46,20 +46,30 @@ class RawZk {
 
 // Follows the children of one znode with a getChildren watch re-armed on
 // every fire (async, from the watcher thread), diffing against the last
-// list and calling `on_new_child` for each child that appeared.
+// list and calling `on_new_child` for each child that appeared; with
+// `read_data`, only once an async getData of the child has answered (what
+// a client must do to learn more than a name).
 class RawChildWatcher {
  public:
-  RawChildWatcher(RawZk* zk, std::string path, std::function<void(const std::string&)> on_new_child);
+  RawChildWatcher(RawZk* zk, std::string path, std::function<void(const std::string&)> on_new_child,
+                  bool read_data = false);
   void Start();
 
  private:
   static void OnFire(zhandle_t* zh, int type, int state, const char* path, void* ctx);
   static void OnChildren(int rc, const String_vector* children, const Stat* stat, const void* data);
+  static void OnData(int rc, const char* value, int len, const Stat* stat, const void* data);
   void Arm();
+
+  struct DataRead {
+    RawChildWatcher* watcher;
+    std::string child;
+  };
 
   RawZk* zk_;
   std::string path_;
   std::function<void(const std::string&)> on_new_child_;
+  const bool read_data_;
   std::map<std::string, bool> seen_;  // touched only on the completion thread
 };
 
