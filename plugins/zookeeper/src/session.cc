@@ -352,8 +352,7 @@ Reply Session::Call(const Issue& issue, const Deadline& deadline) {
 }
 
 Reply Session::Get(const std::string& path, bool watch, const Deadline& deadline) {
-  Read read{ReadOp::kGet, path};
-  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
+  return ReadOne(Read{ReadOp::kGet, path}, watch, deadline);
 }
 
 int Session::IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* ctx) {
@@ -366,6 +365,10 @@ int Session::IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* 
       return zoo_aexists(zh, read.path.c_str(), watch, &StatDone, ctx);
   }
   return ZBADARGUMENTS;
+}
+
+Reply Session::ReadOne(const Read& read, bool watch, const Deadline& deadline) {
+  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
 }
 
 std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch, const Deadline& deadline) {
@@ -385,8 +388,7 @@ std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch,
   for (size_t i = 0; i < reads.size(); ++i) {
     // A failure the single request would retry is retried the same way.
     if (IsRetryable(replies[i].rc) && !deadline.passed()) {
-      replies[i] = Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, reads[i], watch, ctx); },
-                        deadline);
+      replies[i] = ReadOne(reads[i], watch, deadline);
     }
   }
   return replies;
@@ -400,13 +402,11 @@ std::vector<Reply> Session::GetMany(const std::vector<std::string>& paths, bool 
 }
 
 Reply Session::GetChildren(const std::string& path, bool watch, const Deadline& deadline) {
-  Read read{ReadOp::kGetChildren, path};
-  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
+  return ReadOne(Read{ReadOp::kGetChildren, path}, watch, deadline);
 }
 
 Reply Session::Exists(const std::string& path, bool watch, const Deadline& deadline) {
-  Read read{ReadOp::kExists, path};
-  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
+  return ReadOne(Read{ReadOp::kExists, path}, watch, deadline);
 }
 
 Reply Session::Create(const std::string& path, const std::string& data, int flags, const Deadline& deadline) {

@@ -135,6 +135,7 @@ class Session {
   Status Connect(const Deadline& deadline, zhandle_t** out, std::unique_ptr<ClientLog>* log);
   Reply Call(const Issue& issue, const Deadline& deadline);
   static int IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* ctx);
+  Reply ReadOne(const Read& read, bool watch, const Deadline& deadline);
   void Renew();  // the session thread
   static void OnWatch(zhandle_t* zh, int type, int state, const char* path, void* ctx);
 
