@@ -69,6 +69,15 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!only.empty() && only != "abi" && only != "file" && only != "zookeeper") {
+    std::fprintf(stderr, "kreg-bench: unknown --only %s; use one of abi|file|zookeeper\n", only.c_str());
+    return 2;
+  }
+  if (!o.zk_scenario.empty() && !IsZooKeeperScenario(o.zk_scenario)) {
+    std::fprintf(stderr, "kreg-bench: unknown --scenario %s; use one of %s\n", o.zk_scenario.c_str(),
+                 ZooKeeperScenarioNames().c_str());
+    return 2;
+  }
   // stdout carries the table (and the memory probe's answer): logs go to stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("kreg-bench"));
   if (memory_child) return MemoryChildMain(o, memory_root);

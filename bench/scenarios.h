@@ -34,6 +34,9 @@ host::Config ZooKeeperConfig(const Options& options, const std::string& root);
 void RunAbiOverhead(const Options& options, Report* report);
 void RunFileBackend(const Options& options, Report* report);
 void RunZooKeeper(const Options& options, Report* report);
+// The ZooKeeper scenarios --scenario may name, as "a|b|c".
+std::string ZooKeeperScenarioNames();
+bool IsZooKeeperScenario(const std::string& name);
 
 }  // namespace bench
 }  // namespace kreg

@@ -336,11 +336,29 @@ host::Config ZooKeeperConfig(const Options& o, const std::string& root) {
   return config;
 }
 
+namespace {
+
+const std::pair<const char*, void (*)(const Options&, Report*)> kScenarios[] = {
+    {"register", &RegisterThroughput}, {"keepalive", &Keepalive}, {"watch", &WatchLatency},
+    {"get", &GetService},              {"list", &ListServicesAndMemory}};
+
+}  // namespace
+
+std::string ZooKeeperScenarioNames() {
+  std::string names;
+  for (const auto& [name, run] : kScenarios) names += std::string(names.empty() ? "" : "|") + name;
+  return names;
+}
+
+bool IsZooKeeperScenario(const std::string& name) {
+  for (const auto& [known, run] : kScenarios) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
 void RunZooKeeper(const Options& o, Report* report) {
-  const std::pair<const char*, void (*)(const Options&, Report*)> scenarios[] = {
-      {"register", &RegisterThroughput}, {"keepalive", &Keepalive}, {"watch", &WatchLatency},
-      {"get", &GetService},              {"list", &ListServicesAndMemory}};
-  for (const auto& [name, run] : scenarios) {
+  for (const auto& [name, run] : kScenarios) {
     if (o.zk_scenario.empty() || o.zk_scenario == name) run(o, report);
   }
 }
