@@ -4,10 +4,17 @@
 //
 //   kreg-bench [--quick] [--out FILE] [--commit SHA] [--only abi|file|zookeeper]
 //              [--scenario register|keepalive|watch|get|list]   (ZooKeeper ones)
+//              [--register-n N] [--watch-events N] [--get-largest N]
+//              [--list-services N] [--list-instances N] [--abi-calls N]
+//              [--file-instances N] [--deadline SECONDS]
+// A size flag wins over --quick's sizes, wherever it stands.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -37,6 +44,18 @@ void WarmUp(const std::string& connect, int rounds) {
   }
 }
 
+// The field of `o` a size flag sets, or null when `flag` is not one.
+int* SizeField(Options* o, const std::string& flag) {
+  if (flag == "--register-n") return &o->register_n;
+  if (flag == "--watch-events") return &o->watch_events;
+  if (flag == "--get-largest") return &o->get_largest;
+  if (flag == "--list-services") return &o->list_services;
+  if (flag == "--list-instances") return &o->list_instances;
+  if (flag == "--abi-calls") return &o->abi_calls;
+  if (flag == "--file-instances") return &o->file_instances;
+  return nullptr;
+}
+
 int Main(int argc, char** argv) {
   Options o;
   o.plugin_dir = KREG_BENCH_PLUGIN_DIR;
@@ -46,6 +65,8 @@ int Main(int argc, char** argv) {
   std::string only;
   std::string memory_root;
   bool quick = false, memory_child = false;
+  std::vector<std::pair<std::string, int>> sizes;  // flag, value: applied after --quick
+  int deadline_seconds = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -64,6 +85,18 @@ int Main(int argc, char** argv) {
     else if (a == "--zk") o.zk_connect = value();
     else if (a == "--root") memory_root = value();
     else if (a == "--plugin-dir") o.plugin_dir = value();
+    else if (SizeField(&o, a) != nullptr || a == "--deadline") {
+      std::string text = value();
+      char* end = nullptr;
+      long n = std::strtol(text.c_str(), &end, 10);
+      if (text.empty() || *end != '\0' || n < 1 || n > 100000000) {
+        std::fprintf(stderr, "kreg-bench: %s takes a whole number from 1 to 100000000, not '%s'\n", a.c_str(),
+                     text.c_str());
+        return 2;
+      }
+      if (a == "--deadline") deadline_seconds = static_cast<int>(n);
+      else sizes.emplace_back(a, static_cast<int>(n));
+    }
     else {
       std::fprintf(stderr, "kreg-bench: unknown argument %s\n", a.c_str());
       return 2;
@@ -88,7 +121,15 @@ int Main(int argc, char** argv) {
     o.list_instances = 1000;
     o.abi_calls = 200000;
     o.file_instances = 200;
+    o.get_largest = 1000;
     o.deadline_per_scenario = std::chrono::seconds(20);
+  }
+  for (const auto& [flag, n] : sizes) *SizeField(&o, flag) = n;
+  if (deadline_seconds > 0) o.deadline_per_scenario = std::chrono::seconds(deadline_seconds);
+  if (o.list_instances < o.list_services || o.get_largest < 1000) {
+    std::fprintf(stderr, "kreg-bench: --list-instances must be at least --list-services, and --get-largest "
+                         "at least 1000 (it also reads services of 1/10 and 1/1000 of it)\n");
+    return 2;
   }
   testing::TempDir work;
   o.work_dir = work.path();

@@ -53,13 +53,15 @@ void Report::Add(const Row& row) {
 }
 
 std::string Report::Text() const {
+  int width = 8;
+  for (const Row& r : rows_) width = std::max(width, static_cast<int>(r.scenario.size()));
   std::string out;
   char line[512];
-  std::snprintf(line, sizeof(line), "%-46s %-16s %-16s %-8s %s\n", "scenario", "kreg", "baseline", "ratio",
+  std::snprintf(line, sizeof(line), "%-*s %-16s %-16s %-8s %s\n", width, "scenario", "kreg", "baseline", "ratio",
                 "target");
   out += line;
   for (const Row& r : rows_) {
-    std::snprintf(line, sizeof(line), "%-46s %-16s %-16s %-8s %s\n", r.scenario.c_str(),
+    std::snprintf(line, sizeof(line), "%-*s %-16s %-16s %-8s %s\n", width, r.scenario.c_str(),
                   Cell(r.kreg, r.unit).c_str(), Cell(r.baseline, r.unit).c_str(), Ratio(r).c_str(),
                   Verdict(r).c_str());
     out += line;

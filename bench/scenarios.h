@@ -20,6 +20,7 @@ struct Options {
   int list_instances = 100000;    // instances over those services
   int abi_calls = 5000000;        // calls timed in the ABI scenario
   int file_instances = 10000;     // instances in the file backend scenario
+  int get_largest = 10000;        // get_service reads services of this size, 1/10 and 1/1000 of it
   std::chrono::seconds deadline_per_scenario{120};
   std::string plugin_dir;         // where libkreg_<name>.so are
   std::string noop_plugin;        // path of the no-op plugin
