@@ -2,6 +2,7 @@
 // doing the same work on the same server, in the same run.
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -62,62 +63,76 @@ Status RegisterHeld(const Registry& registry, const Instance& instance) {
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
+// Times kreg's and the raw client's work on [0, n) in alternating rounds,
+// so that neither side gets the warmer server. Each side is given a range
+// and returns how long its timed part took.
+using TimedRange = std::function<Clock::duration(int from, int to)>;
+void AlternateRounds(int n, const TimedRange& kreg, const TimedRange& raw, double* kreg_rate, double* raw_rate) {
+  const int rounds = 4;
+  Clock::duration kreg_time{}, raw_time{};
+  for (int r = 0; r < rounds; ++r) {
+    const int from = n * r / rounds, to = n * (r + 1) / rounds;
+    kreg_time += kreg(from, to);
+    raw_time += raw(from, to);
+  }
+  *kreg_rate = n / Seconds(kreg_time);
+  *raw_rate = n / Seconds(raw_time);
+}
+
 void RegisterThroughput(const Options& o, Report* report) {
   const int n = o.register_n;
   const std::string payload = format::EncodeInstance(SampleInstance("svc", Id(0)));
-  // 1 thread: kreg's register against the raw synchronous create, in
-  // alternating rounds so that neither gets the warmer server.
+  // 1 thread: kreg's register against the raw synchronous create.
   double kreg_rate, raw_rate;
   {
     Registry registry = OpenZk(o, "/bench/register1-kreg");
     RawZk raw(o.zk_connect);
     raw.EnsurePath("/bench/register1-raw/svc/instance");
-    Clock::duration kreg_time{}, raw_time{};
-    const int rounds = 4;
-    for (int r = 0; r < rounds; ++r) {
-      const int from = n * r / rounds, to = n * (r + 1) / rounds;
-      auto start = Clock::now();
-      for (int i = from; i < to; ++i) (void)RegisterHeld(registry, SampleInstance("svc", Id(i)));
-      kreg_time += Clock::now() - start;
-      start = Clock::now();
-      for (int i = from; i < to; ++i) raw.Create("/bench/register1-raw/svc/instance/" + Id(i), payload, ZOO_EPHEMERAL);
-      raw_time += Clock::now() - start;
-    }
-    kreg_rate = n / Seconds(kreg_time);
-    raw_rate = n / Seconds(raw_time);
+    AlternateRounds(
+        n,
+        [&](int from, int to) {
+          auto start = Clock::now();
+          for (int i = from; i < to; ++i) (void)RegisterHeld(registry, SampleInstance("svc", Id(i)));
+          return Clock::now() - start;
+        },
+        [&](int from, int to) {
+          auto start = Clock::now();
+          for (int i = from; i < to; ++i) raw.Create("/bench/register1-raw/svc/instance/" + Id(i), payload, ZOO_EPHEMERAL);
+          return Clock::now() - start;
+        },
+        &kreg_rate, &raw_rate);
   }
   Row row{"register, 1 thread [N=" + std::to_string(n) + "]", "ops/s", kreg_rate, raw_rate, ">= 0.95x sync", true,
           kreg_rate >= 0.95 * raw_rate};
   report->Add(row);
 
-  // 16 threads: kreg against the raw client's pipelined async create, also
-  // in alternating rounds.
+  // 16 threads: kreg against the raw client's pipelined async create.
   const int threads = 16;
   {
     Registry registry = OpenZk(o, "/bench/register16-kreg");
     RawZk raw(o.zk_connect);
     raw.EnsurePath("/bench/register16-raw/svc/instance");
-    Clock::duration kreg_time{}, raw_time{};
-    const int rounds = 4;
-    for (int r = 0; r < rounds; ++r) {
-      const int from = n * r / rounds, to = n * (r + 1) / rounds;
-      auto start = Clock::now();
-      std::vector<std::thread> workers;
-      for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&, t] {
-          for (int i = from + t; i < to; i += threads) (void)RegisterHeld(registry, SampleInstance("svc", Id(i)));
-        });
-      }
-      for (auto& w : workers) w.join();
-      kreg_time += Clock::now() - start;
-      std::vector<std::string> paths;
-      for (int i = from; i < to; ++i) paths.push_back("/bench/register16-raw/svc/instance/" + Id(i));
-      start = Clock::now();
-      raw.PipelinedCreate(paths, {payload}, ZOO_EPHEMERAL);
-      raw_time += Clock::now() - start;
-    }
-    kreg_rate = n / Seconds(kreg_time);
-    raw_rate = n / Seconds(raw_time);
+    AlternateRounds(
+        n,
+        [&](int from, int to) {
+          auto start = Clock::now();
+          std::vector<std::thread> workers;
+          for (int t = 0; t < threads; ++t) {
+            workers.emplace_back([&, t] {
+              for (int i = from + t; i < to; i += threads) (void)RegisterHeld(registry, SampleInstance("svc", Id(i)));
+            });
+          }
+          for (auto& w : workers) w.join();
+          return Clock::now() - start;
+        },
+        [&](int from, int to) {
+          std::vector<std::string> paths;
+          for (int i = from; i < to; ++i) paths.push_back("/bench/register16-raw/svc/instance/" + Id(i));
+          auto start = Clock::now();
+          raw.PipelinedCreate(paths, {payload}, ZOO_EPHEMERAL);
+          return Clock::now() - start;
+        },
+        &kreg_rate, &raw_rate);
   }
   report->Add(Row{"register, 16 threads [N=" + std::to_string(n) + "]", "ops/s", kreg_rate, raw_rate,
                   ">= 0.8x pipelined", true, kreg_rate >= 0.8 * raw_rate});
