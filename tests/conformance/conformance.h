@@ -11,6 +11,7 @@
 #define KREG_TESTS_CONFORMANCE_CONFORMANCE_H_
 
 #include <chrono>
+#include <ostream>
 #include <string>
 
 #include "kreg/host/config.h"
@@ -27,6 +28,9 @@ struct ConformanceTarget {
 };
 
 void AddConformanceTarget(const ConformanceTarget& target);
+
+// Test output names a target by its name, not by its bytes.
+void PrintTo(const ConformanceTarget& target, std::ostream* os);
 
 // Parses --config FILE (repeatable) into targets, then runs every test.
 int RunConformance(int argc, char** argv);

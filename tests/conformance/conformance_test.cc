@@ -15,6 +15,7 @@
 #include "kreg/registry.hpp"
 #include "support/process.h"
 #include "support/sample.h"
+#include "support/version_rule.h"
 
 namespace kreg {
 namespace testing {
@@ -74,6 +75,17 @@ class EventLog {
   mutable std::mutex mu_;
   std::vector<WatchEvent> events_;
 };
+
+// Checks `events` (one watch's, in delivery order) against the version
+// rule; returns the version of `service`'s last event (0 when none).
+int64_t CheckVersionRule(const std::vector<WatchEvent>& events, const std::string& service) {
+  VersionRule rule;
+  for (const auto& e : events) {
+    std::string broken = rule.Check(e);
+    EXPECT_EQ(broken, "") << "the version rule (api/CONTRACT.md \"Versions\")";
+  }
+  return rule.last(service);
+}
 
 class Conformance : public ::testing::TestWithParam<ConformanceTarget> {
  protected:
@@ -292,12 +304,14 @@ TEST_P(Conformance, WatchReportsLiveChangesWithIncreasingVersions) {
 
   Service s = MustGet(svc);
   std::vector<WatchEvent> events = log.events();
-  int64_t last = 0;
+  int64_t last = CheckVersionRule(events, svc);
   int modifies = 0;
+  int64_t previous = 0;
   for (const auto& e : events) {
     if (e.service_name != svc) continue;
-    EXPECT_GT(e.version, last) << "versions must strictly increase per service (" << EventTypeName(e.type) << ")";
-    last = e.version;
+    // Each change here was awaited before the next: each is a state of its own.
+    EXPECT_GT(e.version, previous) << "each awaited change is a new state with a higher version";
+    previous = e.version;
     if (e.type == EventType::kModify) ++modifies;
     if (e.type == EventType::kDelete) {
       EXPECT_EQ(e.instance.service_name, svc);
@@ -363,6 +377,65 @@ TEST_P(Conformance, OversizedInstanceIsRejectedAndNotStored) {
   EXPECT_NE(s.message().find("huge"), std::string::npos) << s.message();
   EXPECT_FALSE(Present(svc, "z1", "huge"));
   EXPECT_TRUE(Present(svc, "z1", "small"));
+}
+
+TEST_P(Conformance, WatchesAndGetAgreeOnVersions) {
+  // A history with a delete and a property change, so that the service's
+  // version is not simply that of its newest instance.
+  std::string svc = Svc("agree");
+  EventLog live(prefix_);
+  auto live_watch = StartWatch(&live);
+  ASSERT_TRUE(WaitFor([&] { return live.synced(); }, milliseconds(10000)));
+  for (const char* id : {"g1", "g2", "g3"}) ASSERT_TRUE(registry_.Register(MakeInstance(svc, id)).ok());
+  Property p;
+  p.service_name = svc;
+  p.attrs["g1"]["k"] = "v";
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+  ASSERT_TRUE(registry_.Deregister(svc, "g2").ok());
+  ASSERT_TRUE(WaitFor([&] { return live.Has(EventType::kDelete, EventInfo::kInstance, svc, "g2"); },
+                      milliseconds(10000)));
+  const int64_t get_version = MustGet(svc).version;
+
+  // A watch started now delivers the same state as its snapshot.
+  Registry other;
+  ASSERT_TRUE(host::OpenRegistry(GetParam().config, &other).ok());
+  EventLog late(prefix_);
+  std::unique_ptr<Watch> late_watch;
+  ASSERT_TRUE(other.StartWatch([&](const WatchEvent& e) { late.Add(e); }, &late_watch).ok());
+  ASSERT_TRUE(WaitFor([&] { return late.synced(); }, milliseconds(10000)));
+
+  EXPECT_EQ(CheckVersionRule(live.events(), svc), get_version)
+      << "after the last event with version V the service's version is V";
+  EXPECT_EQ(CheckVersionRule(late.events(), svc), get_version)
+      << "a snapshot's events end at the service's version";
+  Service from_other;
+  ASSERT_TRUE(other.GetService(svc, &from_other).ok());
+  EXPECT_EQ(from_other.version, get_version) << "every registry reports one version for one state";
+}
+
+TEST_P(Conformance, InstancesGoingTogetherFollowTheVersionRule) {
+  // Another process's instances all end at once: its session closes (a
+  // lease-per-session backend deletes them in one transaction) or their
+  // leases lapse together.
+  std::string svc = Svc("together");
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "stays")).ok());
+  constexpr int kGoing = 20;
+  {
+    Registry other;
+    ASSERT_TRUE(host::OpenRegistry(GetParam().config, &other).ok());
+    RegisterOptions opts;
+    opts.ttl = milliseconds(1000);
+    for (int i = 0; i < kGoing; ++i) ASSERT_TRUE(other.Register(MakeInstance(svc, "g" + std::to_string(i)), opts).ok());
+    ASSERT_TRUE(WaitFor([&] { return log.Count(EventType::kCreate) >= kGoing + 1; }, milliseconds(10000)));
+  }
+  ASSERT_TRUE(WaitFor([&] { return log.Count(EventType::kDelete) >= kGoing; },
+                      milliseconds(1000) + GetParam().expiry_grace + milliseconds(5000)));
+  ASSERT_TRUE(WaitFor([&] { return MustGet(svc).instance_count() == 1; }, milliseconds(5000)));
+  EXPECT_EQ(CheckVersionRule(log.events(), svc), MustGet(svc).version)
+      << "after the last event with version V the service's version is V";
 }
 
 TEST_P(Conformance, CancelWhileEventsFlowStopsCallbacks) {
@@ -435,6 +508,8 @@ GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Conformance);
 }  // namespace
 
 void AddConformanceTarget(const ConformanceTarget& target) { Targets().push_back(target); }
+
+void PrintTo(const ConformanceTarget& target, std::ostream* os) { *os << target.name; }
 
 int RunConformance(int argc, char** argv) {
   // Targets must exist before InitGoogleTest, which instantiates the

@@ -173,7 +173,7 @@ typedef struct kreg_service {
   const kreg_kv* metadata;
   size_t metadata_count;
   int64_t update_time; /* unix seconds */
-  int64_t version;     /* equals the version of its latest event */
+  int64_t version;     /* of its current state: its latest event's version */
 } kreg_service;
 
 typedef enum kreg_event_type {
@@ -203,8 +203,14 @@ typedef struct kreg_watch_event {
   kreg_str service_name;
   const kreg_instance* instance; /* non-NULL iff info == INSTANCE */
   const kreg_property* property; /* non-NULL iff info == PROPERTY */
-  /* Strictly increasing per service; the service's version after applying
-   * this event. 0 for SYNCED and ERROR. */
+  /* The version of the service's state this event brings it to
+   * (api/CONTRACT.md "Versions"): the events that bring a service to one
+   * state (one backend transaction, or several the watch coalesced) share
+   * that state's version, each for a different key; successive states have
+   * increasing versions, so per service versions never decrease; after the
+   * last event with version V, get_service reports version V. Every watch
+   * of one store reports the same version for the same state, the initial
+   * snapshot's events included. 0 for SYNCED and ERROR. */
   int64_t version;
   int64_t data_version;
   kreg_str message; /* ERROR only */

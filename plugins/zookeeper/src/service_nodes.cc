@@ -22,16 +22,15 @@ constexpr int kReadAttempts = 3;
 Service ServiceNodes::ToService(const std::string& service) const {
   Service out;
   out.service_name = service;
-  int64_t version = std::max(instance_dir_pzxid, property_dir_pzxid);
+  int64_t max_instance_mzxid = 0;
   for (const auto& [id, instance] : instances) {
-    version = std::max(version, instance.version);
+    max_instance_mzxid = std::max(max_instance_mzxid, instance.version);
     out.update_time = std::max(out.update_time, instance.update_time);
     out.instances[instance.zone].emplace(id, instance);
   }
-  for (const auto& [id, mzxid] : malformed) version = std::max(version, mzxid);
-  version = std::max(version, property.version);
+  for (const auto& [id, mzxid] : malformed) max_instance_mzxid = std::max(max_instance_mzxid, mzxid);
   if (has_property) format::MergeProperty(property, &out);
-  out.version = version;
+  out.version = ServiceVersion(instance_dir_pzxid, property_dir_pzxid, property.version, max_instance_mzxid);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #ifndef KREG_PLUGINS_ZOOKEEPER_SERVICE_NODES_H_
 #define KREG_PLUGINS_ZOOKEEPER_SERVICE_NODES_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -23,6 +24,16 @@
 namespace kreg {
 namespace zk {
 
+// A service's version: the last zxid that touched any of its nodes, so it
+// grows with every change, deletes included (a deleted child leaves its
+// trace in its directory's pzxid). `max_instance_mzxid` is the largest
+// mzxid of its instance nodes, malformed ones included; `property_mzxid`
+// is 0 without a property node. The cache and the watch both number by it.
+inline int64_t ServiceVersion(int64_t instance_dir_pzxid, int64_t property_dir_pzxid, int64_t property_mzxid,
+                              int64_t max_instance_mzxid) {
+  return std::max({instance_dir_pzxid, property_dir_pzxid, property_mzxid, max_instance_mzxid});
+}
+
 struct ServiceNodes {
   int64_t instance_dir_pzxid = 0;             // 0 while the directory is missing
   std::map<std::string, Instance> instances;  // version = mzxid
@@ -31,9 +42,7 @@ struct ServiceNodes {
   Property property;  // version = mzxid, also of a malformed one
   int64_t property_dir_pzxid = 0;
 
-  // Instances by zone with the property merged in; the version is the
-  // last zxid that touched any of these nodes, so it grows with every
-  // change, deletes included.
+  // Instances by zone with the property merged in, at ServiceVersion.
   Service ToService(const std::string& service) const;
 };
 

@@ -5,6 +5,7 @@
 #include "format/json_format.h"
 #include "kreg/validate.hpp"
 #include "nodes.h"
+#include "service_nodes.h"
 #include "status.h"
 
 namespace kreg {
@@ -246,6 +247,7 @@ ZkWatch::Step ZkWatch::SyncInstances(const std::string& service, bool full, cons
   }
   if (r.rc != ZOK && r.rc != ZNONODE) return Fail(ZkStatus(r.rc, "list", dir));
   const int64_t pzxid = r.rc == ZOK ? r.stat.pzxid : 0;
+  state.instance_dir_pzxid = pzxid;
   std::set<std::string> present(r.children.begin(), r.children.end());
 
   std::vector<WatchEvent> events;
@@ -348,12 +350,17 @@ ZkWatch::Step ZkWatch::SyncProperty(const std::string& service, const Deadline& 
   if (found == services_.end()) return Step::kDone;
   ServiceState& state = found->second;
   const std::string path = layout_->Property(service);
+  const std::string dir_path = layout_->PropertyDir(service);
   Property property;
   Stat stat;
   Status error;
   ReadResult result;
+  Reply dir;  // its pzxid is all a deleted property leaves
   for (int attempt = 0;; ++attempt) {
-    result = ReadProperty(session_, log_, path, service, true, deadline, &property, &stat, &error);
+    using Op = Session::ReadOp;
+    std::vector<Reply> replies = session_->ReadMany({{Op::kGet, path}, {Op::kExists, dir_path}}, true, deadline);
+    dir = std::move(replies[1]);
+    result = DecodePropertyReply(replies[0], log_, path, service, &property, &stat, &error);
     if (result != ReadResult::kMissing) break;
     Reply e = session_->Exists(path, true, deadline);
     if (e.rc == ZNONODE) break;
@@ -361,6 +368,9 @@ ZkWatch::Step ZkWatch::SyncProperty(const std::string& service, const Deadline& 
     if (attempt + 1 == kReadAttempts) return Step::kDone;
   }
   if (result == ReadResult::kError) return Fail(error);
+  if (dir.rc != ZOK && dir.rc != ZNONODE) return Fail(ZkStatus(dir.rc, "exists", dir_path));
+  state.property_dir_pzxid = dir.rc == ZOK ? dir.stat.pzxid : 0;
+  state.property_mzxid = result == ReadResult::kMissing ? 0 : stat.mzxid;
   std::vector<WatchEvent> events;
   if (result == ReadResult::kOk) {
     if (!state.has_property) {
@@ -372,12 +382,7 @@ ZkWatch::Step ZkWatch::SyncProperty(const std::string& service, const Deadline& 
     state.property = std::move(property);
     state.property_czxid = stat.czxid;
   } else if (state.has_property) {
-    int64_t version = stat.mzxid;  // malformed: the zxid that broke it
-    if (result == ReadResult::kMissing) {
-      Reply dir = session_->Exists(layout_->PropertyDir(service), false, deadline);
-      version = dir.rc == ZOK ? dir.stat.pzxid : 0;
-    }
-    events.push_back(PropertyEvent(EventType::kDelete, state.property, version));
+    events.push_back(PropertyEvent(EventType::kDelete, state.property, StateVersion(state)));
     state.has_property = false;
   }
   Emit(service, std::move(events));
@@ -460,16 +465,69 @@ void ZkWatch::Emit(const std::string& service, std::vector<WatchEvent> events) {
   for (WatchEvent& e : events) pending.push_back(std::move(e));
 }
 
+int64_t ZkWatch::StateVersion(const ServiceState& state) {
+  int64_t max_instance_mzxid = 0;
+  for (const auto& [id, reported] : state.instances) max_instance_mzxid = std::max(max_instance_mzxid, reported.mzxid);
+  for (const auto& [id, mzxid] : state.skipped) max_instance_mzxid = std::max(max_instance_mzxid, mzxid);
+  return ServiceVersion(state.instance_dir_pzxid, state.property_dir_pzxid, state.property_mzxid,
+                        max_instance_mzxid);
+}
+
+namespace {
+
+// The events one key went through in one round, made into the one event
+// that takes a consumer from what was reported before the round to what
+// was read: its type says whether the key existed before and after, its
+// data is the last. A key created and deleted within the round has none.
+std::vector<WatchEvent> OneEventPerKey(std::vector<WatchEvent> events) {
+  struct Slot {
+    WatchEvent event;
+    bool existed_before;
+    bool exists_after;
+  };
+  std::vector<Slot> slots;
+  std::map<std::pair<EventInfo, std::string>, size_t> slot_of;
+  for (WatchEvent& e : events) {
+    auto key = std::make_pair(e.info, e.info == EventInfo::kInstance ? e.instance.id : std::string());
+    auto [at, added] = slot_of.emplace(std::move(key), slots.size());
+    const bool existed_before = e.type != EventType::kCreate;
+    const bool exists_after = e.type != EventType::kDelete;
+    if (added) {
+      slots.push_back(Slot{std::move(e), existed_before, exists_after});
+      continue;
+    }
+    Slot& slot = slots[at->second];
+    slot.event = std::move(e);
+    slot.exists_after = exists_after;
+    slot.event.type = !slot.existed_before ? EventType::kCreate
+                      : exists_after       ? EventType::kModify
+                                           : EventType::kDelete;
+  }
+  std::vector<WatchEvent> out;
+  for (Slot& slot : slots) {
+    if (slot.existed_before || slot.exists_after) out.push_back(std::move(slot.event));
+  }
+  return out;
+}
+
+}  // namespace
+
 void ZkWatch::Flush() {
-  for (auto& [service, events] : pending_) {
-    std::stable_sort(events.begin(), events.end(),
-                     [](const WatchEvent& a, const WatchEvent& b) { return a.version < b.version; });
+  for (auto& [service, found] : pending_) {
+    std::vector<WatchEvent> events = OneEventPerKey(std::move(found));
+    if (events.empty()) continue;
+    int64_t version = 0;
+    auto state = services_.find(service);
+    if (state != services_.end()) version = StateVersion(state->second);
+    // A removed service has no state left; its deletes carry the zxid
+    // that removed it.
+    for (const WatchEvent& e : events) version = std::max(version, e.version);
     int64_t& last = last_version_[service];
+    // Only a root removed whole leaves no zxid to number its deletes by.
+    version = std::max(version, last + 1);
+    last = version;
     for (WatchEvent& e : events) {
-      e.version = std::max(e.version, last + 1);
-      last = e.version;
-      e.instance.version = e.info == EventInfo::kInstance ? e.version : 0;
-      e.property.version = e.info == EventInfo::kProperty ? e.version : 0;
+      e.version = version;
       if (buffer_ != nullptr) {
         buffer_->push_back(std::move(e));
       } else {

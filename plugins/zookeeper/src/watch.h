@@ -10,17 +10,16 @@
 // one that was already reported diffs to nothing: nothing is lost, nothing
 // is reported twice; quick successive states of a node may coalesce.
 //
-// Versions (DESIGN.md "Watch semantics"): a create or modify carries the
-// node's mzxid (its czxid when never modified: the zxid at which it reached
-// the reported state), a delete the parent directory's pzxid observed when
-// the delete was seen, and data_version the node's Stat.version. The
-// events one round of re-reads finds for a service are sent in zxid order;
-// where zxids cannot be strictly increasing (several deletes seen in one
-// read share a pzxid, e.g. a dead session's instances all go in one
-// transaction; a change seen in a later round may carry a zxid below one
-// already sent) the version is raised to one above the service's last:
-// per-service versions never repeat or go back, and the service's version
-// after an event is that event's version.
+// Versions (api/CONTRACT.md "Versions"): the events one round of re-reads
+// finds for a service bring it to one state, and all carry that state's
+// version: the last zxid that touched any node of the service (the
+// instance and property directories' pzxids, every child's mzxid), the
+// same number GetService reports (ServiceVersion in service_nodes.h). So
+// a dead session's instances, deleted in one transaction, share its zxid,
+// and two watches agree on every version. A key that went through several
+// states in one round gets one event, from what was reported to what was
+// read. An event's instance or property keeps its node's own mzxid as its
+// version, and Stat.version as data_version.
 //
 // Failed reads (connection loss, timeout, expiry) put the item back and are
 // retried once connected: while disconnected nothing is diffed, so no
@@ -102,6 +101,12 @@ class ZkWatch : public plugin::WatchSource, private SessionListener {
     bool has_property = false;
     Property property;
     int64_t property_czxid = 0;
+    // What else the service's version counts: the zxids of the last
+    // changes of each directory's children, and of the property node
+    // (a malformed one too).
+    int64_t instance_dir_pzxid = 0;
+    int64_t property_dir_pzxid = 0;
+    int64_t property_mzxid = 0;
   };
 
   enum class Step { kDone, kRetry };
@@ -130,7 +135,10 @@ class ZkWatch : public plugin::WatchSource, private SessionListener {
   // A read failed: retry later when it may pass; otherwise report it.
   Step Fail(const Status& status);
 
-  // Event builders; `version` is a zxid, adjusted by Emit.
+  // The service's version as GetService computes it from the same nodes.
+  static int64_t StateVersion(const ServiceState& state);
+
+  // Event builders; `version` is a zxid, replaced by Flush.
   static WatchEvent InstanceEvent(EventType type, Instance instance, int64_t version);
   // The delete of a reported instance, with its last reported record.
   WatchEvent DeleteEvent(const std::string& service, const std::string& id, const Reported& reported,
@@ -138,8 +146,8 @@ class ZkWatch : public plugin::WatchSource, private SessionListener {
   static WatchEvent PropertyEvent(EventType type, const Property& property, int64_t version);
   // Queues events of `service` found in this round.
   void Emit(const std::string& service, std::vector<WatchEvent> events);
-  // Sends the round's events, per service in zxid order, with strictly
-  // increasing versions.
+  // Sends the round's events, one event per key and service, each with
+  // its service's version.
   void Flush();
 
   Session* const session_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "support/process.h"
@@ -181,6 +182,47 @@ TEST(ZooKeeperWatch, CancelFromInsideTheCallbackStopsDelivery) {
   ASSERT_TRUE(r.Deregister("svc", "a").ok());
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // room for a wrong delivery
   EXPECT_EQ(calls.load(), 2);
+}
+
+// A process holding many instances exits: the server deletes them all in
+// one transaction, so their deletes share its zxid, which is also what
+// GetService and a watch started afterwards report.
+TEST(ZooKeeperWatch, ASessionsInstancesGoInOneStateWithOneVersion) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "stays")).ok());
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+  constexpr int kGoing = 500;
+  {
+    Registry holder;
+    ASSERT_TRUE(OpenZk(ZkOptions(*zk), &holder).ok());
+    for (int i = 0; i < kGoing; ++i) ASSERT_TRUE(holder.Register(MakeInstance("svc", "g" + std::to_string(i))).ok());
+    ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.instances.at("svc").size() == kGoing + 1; }));
+  }  // its session closes
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.instances.at("svc").size() == 1; }));
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+  std::set<int64_t> delete_versions;
+  for (const WatchEvent& e : rec.events()) {
+    if (e.type == EventType::kDelete) delete_versions.insert(e.version);
+  }
+  ASSERT_EQ(delete_versions.size(), 1u) << "one transaction, one state, one version";
+  Service svc;
+  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  EXPECT_EQ(svc.version, *delete_versions.begin());
+  EXPECT_EQ(rec.model().versions["svc"], svc.version);
+
+  Registry later;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &later).ok());
+  EventRecorder late;
+  std::unique_ptr<Watch> late_watch;
+  ASSERT_TRUE(later.StartWatch(late.Callback(), &late_watch).ok());
+  ASSERT_TRUE(late.WaitSynced());
+  EXPECT_TRUE(late.violations().empty()) << late.violations()[0];
+  EXPECT_EQ(late.model().versions["svc"], svc.version) << "a later watch starts where the first one is";
 }
 
 }  // namespace

@@ -167,9 +167,9 @@ Watch::Callback EventRecorder::Callback() {
       if (++st->synced != 1) violation("more than one SYNCED");
     } else if (e.type != EventType::kError) {
       if (st->synced == 0 && e.type != EventType::kCreate) violation("not a CREATE before SYNCED");
-      int64_t& last = st->model.versions[e.service_name];
-      if (e.version <= last) violation("version not above " + std::to_string(last));
-      last = std::max(last, e.version);
+      std::string broken = st->version_rule.Check(e);
+      if (!broken.empty()) violation(broken);
+      st->model.versions[e.service_name] = st->version_rule.last(e.service_name);
       if (e.info == EventInfo::kInstance) {
         auto& by_id = st->model.instances[e.service_name];
         if (e.instance.id.empty()) violation("no instance id");

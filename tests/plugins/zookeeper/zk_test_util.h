@@ -16,9 +16,10 @@
 #include <vector>
 
 #include "kreg/registry.hpp"
-#include "support/sample.h"
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
+#include "support/sample.h"
+#include "support/version_rule.h"
 #include "support/zookeeper_server.h"
 
 namespace kreg {
@@ -82,8 +83,8 @@ class RawClient {
 };
 
 // Applies the events of a watch to a model of every service and checks
-// the contract as they come: versions strictly increase per service, the
-// initial state precedes exactly one SYNCED, and a delete names an
+// the contract as they come: the version rule (support/version_rule.h),
+// the initial state precedes exactly one SYNCED, and a delete names an
 // instance the model has.
 class EventRecorder {
  public:
@@ -112,6 +113,7 @@ class EventRecorder {
     Model model;
     std::vector<WatchEvent> events;
     std::vector<std::string> violations;
+    VersionRule version_rule;
     int synced = 0;
   };
   std::shared_ptr<State> state_ = std::make_shared<State>();
