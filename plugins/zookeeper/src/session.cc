@@ -244,12 +244,15 @@ void Session::OnWatch(zhandle_t* zh, int type, int state, const char* path, void
       if (state == ZOO_EXPIRED_SESSION_STATE) expired = self->expired_ = true;
     }
     self->state_cv_.notify_all();
+    // One line per change of state: the client's own lines about each
+    // attempt are debug (log_bridge.h).
     if (expired) {
       self->log_.Warn("zookeeper: session expired; making a new one");
     } else if (state == ZOO_CONNECTED_STATE) {
-      self->log_.Debug("zookeeper: connected");
+      self->log_.Info("zookeeper: connected to " + self->options_.hosts + " again");
     } else {
-      self->log_.Debug("zookeeper: disconnected; the client is reconnecting");
+      self->log_.Warn("zookeeper: lost the connection to " + self->options_.hosts +
+                      "; reconnecting (operations wait for it up to their timeout)");
     }
     return;
   }
@@ -260,6 +263,7 @@ void Session::OnWatch(zhandle_t* zh, int type, int state, const char* path, void
 }
 
 void Session::Renew() {
+  int failures = 0;  // of the current renewal: only the first is a warning
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(state_mu_);
@@ -270,11 +274,12 @@ void Session::Renew() {
     std::unique_ptr<ClientLog> client_log;
     Status s = Connect(Deadline::After(options_.timeout, &cancelled_), &zh, &client_log);
     if (!s.ok()) {
-      log_.Warn("zookeeper: no new session yet: " + s.message());
+      log_.Log(failures++ == 0 ? KREG_LOG_WARN : KREG_LOG_DEBUG, "zookeeper: no new session yet: " + s.message());
       std::unique_lock<std::mutex> lock(state_mu_);
       state_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; });
       continue;
     }
+    failures = 0;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       expired_ = false;  // before the swap, so an expiry of the new handle is not lost

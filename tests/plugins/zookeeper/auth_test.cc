@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <thread>
 
 #include "support/temp_dir.h"
 #include "zk_test_util.h"
@@ -125,6 +126,29 @@ TEST(ZooKeeperLog, ClientLogGoesToTheSinkNotStderr) {
   EXPECT_EQ(err.find("ZOO_"), std::string::npos) << err;
   EXPECT_TRUE(log.Contains("zookeeper client:")) << log.All();
   for (const std::string& line : log.Lines()) EXPECT_EQ(line.find(kPassword), std::string::npos) << line;
+}
+
+// While the ensemble is down the client tries to reconnect several times a
+// second and logs each attempt; at the default level a keeper logs the
+// change once, not the attempts.
+TEST(ZooKeeperLog, LostEnsembleIsOneLineNotOnePerAttempt) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  LogCapture log;
+  OpenOptions o = ZkOptions(*zk);
+  o.options["session_timeout"] = "30s";  // no expiry while it is down
+  o.log = log.Sink();
+  Registry r;
+  ASSERT_TRUE(OpenZk(o, &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  size_t before = log.Lines(KREG_LOG_INFO).size();
+  zk->Kill(0);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  std::vector<std::string> lines = log.Lines(KREG_LOG_INFO);
+  lines.erase(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(before));
+  std::string all;
+  for (const std::string& line : lines) all += line + "\n";
+  EXPECT_EQ(lines.size(), 1u) << all;
+  EXPECT_TRUE(log.Contains("lost the connection", KREG_LOG_WARN)) << all;
 }
 
 }  // namespace
