@@ -78,6 +78,18 @@ void StatDone(int rc, const Stat* stat, const void* ctx) {
   });
 }
 
+void AclDone(int rc, ACL_vector* acl, Stat* stat, const void* ctx) {
+  Complete(ctx, rc, [&](Reply* r) {
+    if (acl != nullptr) {
+      for (int32_t i = 0; i < acl->count; ++i) {
+        const ACL& a = acl->data[i];
+        r->acl.push_back(AclEntry{a.perms, a.id.scheme, a.id.id});
+      }
+    }
+    if (stat != nullptr) r->stat = *stat;
+  });
+}
+
 void StringDone(int rc, const char*, const void* ctx) {
   Complete(ctx, rc, [](Reply*) {});
 }
@@ -468,6 +480,20 @@ Reply Session::Set(const std::string& path, const std::string& data, int version
 Reply Session::Delete(const std::string& path, int version, const Deadline& deadline) {
   return Call(
       [&](zhandle_t* zh, const void* ctx) { return zoo_adelete(zh, path.c_str(), version, &VoidDone, ctx); },
+      deadline);
+}
+
+Reply Session::GetAcl(const std::string& path, const Deadline& deadline) {
+  return Call([&](zhandle_t* zh, const void* ctx) { return zoo_aget_acl(zh, path.c_str(), &AclDone, ctx); },
+              deadline);
+}
+
+Reply Session::SetOwnAcl(const std::string& path, int aversion, const Deadline& deadline) {
+  return Call(
+      [&](zhandle_t* zh, const void* ctx) {
+        // The client only serializes the vector; its API is not const-correct.
+        return zoo_aset_acl(zh, path.c_str(), aversion, const_cast<ACL_vector*>(acl_), &VoidDone, ctx);
+      },
       deadline);
 }
 
