@@ -12,13 +12,17 @@
 //   - open, and this identity holds ADMIN there: kreg sets the plugin's ACL
 //     (all rights to its digest identity; READ for anyone unless
 //     read_acl=creator) and logs a warning naming the directory and what it
-//     let others do, and each node already in an instance or property
-//     directory whose ACL does not name this identity;
+//     let others do. Nodes already in a repaired instance or property
+//     directory stay, and are served: each (of the first 32) whose ACL does
+//     not name this identity is named in a warning. (An ACL can be copied,
+//     so one that names us proves nothing: the warning is a hint only.)
 //   - open without ADMIN for this identity: PERMISSION_DENIED naming the
 //     directory and what it lets others do. Nothing is written, not even
 //     the repairs of the other directories;
 //   - missing: kreg creates it (with the plugin's ACL, as before).
-// Directories above the root (ZooKeeper's "/" usually) are not checked.
+// READ and WRITE (a directory's own data) of others are not a risk. The
+// directories above the root, and the root itself when it is "/", are
+// ZooKeeper's or the operator's, not kreg's: not checked.
 // A verdict "closed" is kept per directory until the session is replaced,
 // so only the first write under a service in a session pays the reads;
 // a refusal is not kept: the next write checks again.

@@ -25,14 +25,19 @@ OpenOptions AuthOptions(const ZooKeeperServer& zk, const std::string& user, cons
   return o;
 }
 
+Property EmptyProperty(const std::string& service) {
+  Property p;
+  p.service_name = service;
+  return p;
+}
+
 TEST(ZooKeeperAuth, OthersMayReadButNotChangeOrDelete) {
   KREG_START_ZOOKEEPER(zk, 1);
   LogCapture log;
   Registry r;
   ASSERT_TRUE(OpenZk(AuthOptions(*zk, "keeper", kPassword, &log), &r).ok());
   ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
-  Property p;
-  p.service_name = "svc";
+  Property p = EmptyProperty("svc");
   ASSERT_TRUE(r.SetProperty(p).ok());
   const std::string instance = "/discovery/svc/instance/a";
   const std::string property = "/discovery/svc/property/backend";
@@ -128,9 +133,7 @@ TEST(ZooKeeperAuth, OpenDirectoriesOfAStrangerAreRepaired) {
   Registry again;
   ASSERT_TRUE(OpenZk(AuthOptions(*zk, "keeper", kPassword, &again_log), &again).ok());
   ASSERT_TRUE(again.Register(MakeInstance("svc", "b")).ok());
-  Property p;
-  p.service_name = "svc";
-  ASSERT_TRUE(again.SetProperty(p).ok());
+  ASSERT_TRUE(again.SetProperty(EmptyProperty("svc")).ok());
   ASSERT_TRUE(again.Register(MakeInstance("other", "c")).ok());
   EXPECT_EQ(again_log.Lines(KREG_LOG_WARN).size(), 0u) << again_log.All();
   ExpectKeepersAcl(&stranger, "/discovery/svc/property");
