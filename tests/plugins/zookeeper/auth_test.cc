@@ -140,6 +140,29 @@ TEST(ZooKeeperAuth, OpenDirectoriesOfAStrangerAreRepaired) {
   ExpectKeepersAcl(&stranger, "/discovery/other/instance");
 }
 
+// Concurrent first writes race to create and check the same directories;
+// each loser sees a directory that is already ours.
+TEST(ZooKeeperAuth, ConcurrentFirstWritesUnderCredentialsAllSucceed) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  LogCapture log;
+  Registry r;
+  ASSERT_TRUE(OpenZk(AuthOptions(*zk, "keeper", kPassword, &log), &r).ok());
+  std::vector<Status> results(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = i % 4 == 3 ? r.SetProperty(EmptyProperty("svc"))
+                              : r.Register(MakeInstance("svc", "i" + std::to_string(i)));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(log.Lines(KREG_LOG_WARN).size(), 0u) << log.All();
+  RawClient stranger(zk->connect_string());
+  ASSERT_TRUE(stranger.connected());
+  ExpectKeepersAcl(&stranger, "/discovery/svc/instance");
+}
+
 // Creates `path` as `client` with one ACL entry world:anyone:`perms`.
 int CreateWorldNode(RawClient* client, const std::string& path, int perms) {
   ACL entry = {perms, {const_cast<char*>("world"), const_cast<char*>("anyone")}};
