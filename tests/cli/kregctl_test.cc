@@ -1,5 +1,9 @@
 // kregctl end to end: the real binary, the real file plugin, temp dirs.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -179,6 +183,50 @@ TEST_F(KregctlTest, ZooKeeperWatcherSeesKilledHolderGoWithinTheSessionTimeout) {
   std::string out = watcher.Stdout();
   EXPECT_NE(out.find("\"type\":\"delete\""), std::string::npos) << out;
   EXPECT_NE(out.find("\"id\":\"z1\""), std::string::npos) << out;
+}
+
+// A loopback port bound but never listened on, held for the test's life:
+// connecting to it is refused, and no other process can take it meanwhile.
+class RefusingPort {
+ public:
+  RefusingPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port_ = ntohs(a.sin_port);
+    }
+  }
+  ~RefusingPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// The ZooKeeper client's reconnect chatter and its environment banner stay
+// below the default log level: a command against a dead ensemble prints
+// its one error line.
+TEST_F(KregctlTest, ZooKeeperDeadEnsembleIsOneErrorLine) {
+  RefusingPort dead;
+  ASSERT_NE(dead.port(), 0);
+  config_ = dir_.WriteFile("dead.yaml", "registry:\n  plugin: zookeeper\n  plugin_dir: " KREG_TEST_PLUGIN_DIR
+                                        "\n  addrs: [127.0.0.1:" +
+                                            std::to_string(dead.port()) + "]\n  timeout: 1500ms\n");
+  for (const char* command : {"get", "list"}) {
+    std::vector<std::string> args = {command};
+    if (args[0] == "get") args.push_back("x");
+    RunResult r = Kregctl(args);
+    EXPECT_EQ(r.exit_code, 1) << command << ": " << r.err;
+    EXPECT_EQ(Lines(r.err), 1) << command << ": " << r.err;
+    EXPECT_NE(r.err.find("cannot connect to zookeeper"), std::string::npos) << command << ": " << r.err;
+  }
 }
 #endif  // KREG_TEST_HAVE_ZOOKEEPER
 

@@ -40,7 +40,8 @@ ZkBackend::ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr
       layout_(options.root),
       session_(std::move(session)),
       cache_(new ServiceCache(session_.get(), &layout_, log, options.timeout)),
-      batcher_(session_.get()) {
+      batcher_(session_.get()),
+      directories_(session_.get(), &layout_, options, log) {
   session_->Subscribe(this);
   maintainer_ = std::thread([this] { Maintain(); });
 }
@@ -91,6 +92,8 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
 
   const std::string path = layout_.Instance(instance.service_name, instance.id);
   Deadline deadline = OpDeadline();
+  s = directories_.CheckInstanceDir(instance.service_name, deadline);
+  if (!s.ok()) return s;
   std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
   bool held = held_.Contains(key);
   if (held && !options.refresh) {  // another caller created it while we waited for the key
@@ -174,6 +177,8 @@ Status ZkBackend::SetProperty(const Property& property) {
   if (!s.ok()) return s;
   const std::string path = layout_.Property(property.service_name);
   Deadline deadline = OpDeadline();
+  s = directories_.CheckPropertyDir(property.service_name, deadline);
+  if (!s.ok()) return s;
   // A create that loses to a concurrent creator writes over it instead.
   for (;;) {
     int rc = session_->Set(path, json, -1, deadline).rc;
@@ -226,7 +231,9 @@ void ZkBackend::RecreateHeld() {
     HeldInstance entry;
     if (!held_.GetIfRecreate(key, &entry)) continue;
     const std::string path = layout_.Instance(entry.service, entry.id);
-    Status s = CreateOwnedEphemeral(session_.get(), path, entry.json, Deadline::After(options_.timeout, &stopping_));
+    Deadline deadline = Deadline::After(options_.timeout, &stopping_);
+    Status s = directories_.CheckInstanceDir(entry.service, deadline);
+    if (s.ok()) s = CreateOwnedEphemeral(session_.get(), path, entry.json, deadline);
     if (s.ok()) {
       held_.ClearRecreate(key);
       log_.Info("zookeeper: re-created " + path + " in the new session");

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "create_batcher.h"
+#include "directory_guard.h"
 #include "held_instances.h"
 #include "kreg/plugin.hpp"
 #include "layout.h"
@@ -72,6 +73,7 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   std::unique_ptr<Session> session_;
   std::unique_ptr<ServiceCache> cache_;
   CreateBatcher batcher_;  // the first create of each instance
+  DirectoryGuard directories_;  // checked before writing under them
   HeldInstances held_;
 
   std::mutex maintain_mu_;

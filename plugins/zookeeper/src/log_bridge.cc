@@ -30,24 +30,29 @@ std::array<Slot, kSlots>& Slots() {
   return slots;
 }
 
+struct ClientLevel {
+  const char* marker;
+  const char* name;       // kept in the text
+  kreg_log_level level;  // what the line is logged at
+};
+
 // A client line looks like
 //   "2026-01-01 00:00:00,000:123(0x7f):ZOO_INFO@zookeeper_init@1234: text".
-// Returns the level and sets *text to what follows the level marker.
-kreg_log_level ParseLine(std::string_view line, std::string_view* text) {
-  static const std::pair<const char*, kreg_log_level> kLevels[] = {
-      {":ZOO_ERROR@", KREG_LOG_ERROR},
-      {":ZOO_WARN@", KREG_LOG_WARN},
-      {":ZOO_INFO@", KREG_LOG_INFO},
-      {":ZOO_DEBUG@", KREG_LOG_DEBUG}};
-  for (const auto& [marker, level] : kLevels) {
-    size_t at = line.find(marker);
+// Returns its level and sets *text to what follows the level marker.
+const ClientLevel& ParseLine(std::string_view line, std::string_view* text) {
+  static const ClientLevel kLevels[] = {{":ZOO_ERROR@", "error", KREG_LOG_DEBUG},
+                                        {":ZOO_WARN@", "warn", KREG_LOG_DEBUG},
+                                        {":ZOO_INFO@", "info", KREG_LOG_DEBUG},
+                                        {":ZOO_DEBUG@", "debug", KREG_LOG_TRACE}};
+  for (const ClientLevel& l : kLevels) {
+    size_t at = line.find(l.marker);
     if (at != std::string_view::npos) {
-      *text = line.substr(at + std::strlen(marker));
-      return level;
+      *text = line.substr(at + std::strlen(l.marker));
+      return l;
     }
   }
   *text = line;
-  return KREG_LOG_INFO;
+  return kLevels[2];
 }
 
 void Route(int slot, const char* message) {
@@ -56,16 +61,16 @@ void Route(int slot, const char* message) {
   const Slot& s = Slots()[slot];
   if (!s.used) return;
   std::string_view text;
-  kreg_log_level level = ParseLine(message, &text);
-  if (!s.log.enabled(level)) return;
-  std::string line = "zookeeper client: " + std::string(text);
+  const ClientLevel& level = ParseLine(message, &text);
+  if (!s.log.enabled(level.level)) return;
+  std::string line = "zookeeper client: " + std::string(level.name) + ": " + std::string(text);
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
   if (!s.secret.empty()) {
     for (size_t at = line.find(s.secret); at != std::string::npos; at = line.find(s.secret, at)) {
       line.replace(at, s.secret.size(), "***");
     }
   }
-  s.log.Log(level, line);
+  s.log.Log(level.level, line);
 }
 
 template <int N>

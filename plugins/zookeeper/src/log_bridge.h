@@ -1,6 +1,13 @@
 // Routes the ZooKeeper C client's own log lines into the plugin's log sink
 // instead of stderr.
 //
+// Every client line is logged at debug (the client's DEBUG lines at trace),
+// whatever level the client gave it, which the line keeps in its text. The
+// client logs each failed connection attempt, several a second while the
+// ensemble is down, and a banner of its environment for every handle; kreg
+// itself retries, reports what an operation could not do in its Status,
+// and logs each change of the connection once (session.h).
+//
 // The C client's per-handle log callback receives only the formatted line,
 // no context pointer, so each handle gets one of a fixed set of static
 // trampolines ("slots"), each bound to one sink while the slot is held.

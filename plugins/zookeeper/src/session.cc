@@ -78,6 +78,18 @@ void StatDone(int rc, const Stat* stat, const void* ctx) {
   });
 }
 
+void AclDone(int rc, ACL_vector* acl, Stat* stat, const void* ctx) {
+  Complete(ctx, rc, [&](Reply* r) {
+    if (acl != nullptr) {
+      for (int32_t i = 0; i < acl->count; ++i) {
+        const ACL& a = acl->data[i];
+        r->acl.push_back(AclEntry{a.perms, a.id.scheme, a.id.id});
+      }
+    }
+    if (stat != nullptr) r->stat = *stat;
+  });
+}
+
 void StringDone(int rc, const char*, const void* ctx) {
   Complete(ctx, rc, [](Reply*) {});
 }
@@ -244,12 +256,15 @@ void Session::OnWatch(zhandle_t* zh, int type, int state, const char* path, void
       if (state == ZOO_EXPIRED_SESSION_STATE) expired = self->expired_ = true;
     }
     self->state_cv_.notify_all();
+    // One line per change of state: the client's own lines about each
+    // attempt are debug (log_bridge.h).
     if (expired) {
       self->log_.Warn("zookeeper: session expired; making a new one");
     } else if (state == ZOO_CONNECTED_STATE) {
-      self->log_.Debug("zookeeper: connected");
+      self->log_.Info("zookeeper: connected to " + self->options_.hosts + " again");
     } else {
-      self->log_.Debug("zookeeper: disconnected; the client is reconnecting");
+      self->log_.Warn("zookeeper: lost the connection to " + self->options_.hosts +
+                      "; reconnecting (operations wait for it up to their timeout)");
     }
     return;
   }
@@ -260,6 +275,7 @@ void Session::OnWatch(zhandle_t* zh, int type, int state, const char* path, void
 }
 
 void Session::Renew() {
+  int failures = 0;  // of the current renewal: only the first is a warning
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(state_mu_);
@@ -270,11 +286,12 @@ void Session::Renew() {
     std::unique_ptr<ClientLog> client_log;
     Status s = Connect(Deadline::After(options_.timeout, &cancelled_), &zh, &client_log);
     if (!s.ok()) {
-      log_.Warn("zookeeper: no new session yet: " + s.message());
+      log_.Log(failures++ == 0 ? KREG_LOG_WARN : KREG_LOG_DEBUG, "zookeeper: no new session yet: " + s.message());
       std::unique_lock<std::mutex> lock(state_mu_);
       state_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; });
       continue;
     }
+    failures = 0;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       expired_ = false;  // before the swap, so an expiry of the new handle is not lost
@@ -463,6 +480,20 @@ Reply Session::Set(const std::string& path, const std::string& data, int version
 Reply Session::Delete(const std::string& path, int version, const Deadline& deadline) {
   return Call(
       [&](zhandle_t* zh, const void* ctx) { return zoo_adelete(zh, path.c_str(), version, &VoidDone, ctx); },
+      deadline);
+}
+
+Reply Session::GetAcl(const std::string& path, const Deadline& deadline) {
+  return Call([&](zhandle_t* zh, const void* ctx) { return zoo_aget_acl(zh, path.c_str(), &AclDone, ctx); },
+              deadline);
+}
+
+Reply Session::SetOwnAcl(const std::string& path, int aversion, const Deadline& deadline) {
+  return Call(
+      [&](zhandle_t* zh, const void* ctx) {
+        // The client only serializes the vector; its API is not const-correct.
+        return zoo_aset_acl(zh, path.c_str(), aversion, const_cast<ACL_vector*>(acl_), &VoidDone, ctx);
+      },
       deadline);
 }
 

@@ -56,12 +56,20 @@ struct Deadline {
   }
 };
 
+// One entry of a node's ACL: `perms` (ZOO_PERM_* bits) for scheme:id.
+struct AclEntry {
+  int perms = 0;
+  std::string scheme;
+  std::string id;
+};
+
 // What a request returned. `stat` is set for every successful call but
-// create and delete.
+// create, delete and set-ACL; `acl` by GetAcl only.
 struct Reply {
   int rc = ZOK;
   std::string data;
   std::vector<std::string> children;
+  std::vector<AclEntry> acl;
   Stat stat{};
 };
 
@@ -124,6 +132,10 @@ class Session {
   int CreateAll(const std::vector<std::pair<std::string, std::string>>& nodes, int flags, const Deadline& deadline);
   Reply Set(const std::string& path, const std::string& data, int version, const Deadline& deadline);
   Reply Delete(const std::string& path, int version, const Deadline& deadline);
+  Reply GetAcl(const std::string& path, const Deadline& deadline);
+  // Gives `path` the plugin's ACL (the one Create gives), if its ACL
+  // version (Stat.aversion) is still `aversion`.
+  Reply SetOwnAcl(const std::string& path, int aversion, const Deadline& deadline);
 
  private:
   // Issues a request on handle `zh` with completion context `ctx`; returns
