@@ -1,5 +1,6 @@
 #include "document.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "format/json_format.h"
@@ -131,8 +132,11 @@ std::string Document::Serialize() const {
   return out;
 }
 
-void Document::Bump(ServiceSlot* slot) {
-  slot->version = ++revision_;
+void Document::BeginWrite(int64_t not_below) { write_revision_ = std::max(revision_ + 1, not_below); }
+
+void Document::Stamp(ServiceSlot* slot) {
+  slot->version = write_revision_;
+  revision_ = write_revision_;
   dirty_ = true;
 }
 
@@ -156,12 +160,14 @@ int Document::SweepExpired(int64_t now_ms) {
   int removed = 0;
   for (auto& [service, slot] : services_) {
     for (auto it = slot.instances.begin(); it != slot.instances.end();) {
-      // The cheap lease test first: most entries are live.
+      // The cheap lease test first: most entries are live. The decoded
+      // lease decides, as it is the one readers see.
       InstanceEntry entry;
       if (it->second.lease && *it->second.lease < now_ms &&
-          DecodeInstanceEntry(ParseEntry(it->second.text), service, it->first, "", &entry).ok()) {
+          DecodeInstanceEntry(ParseEntry(it->second.text), service, it->first, "", &entry).ok() &&
+          entry.expires_at_ms < now_ms) {
         it = slot.instances.erase(it);
-        Bump(&slot);
+        Stamp(&slot);
         ++removed;
       } else {
         ++it;
@@ -169,6 +175,27 @@ int Document::SweepExpired(int64_t now_ms) {
     }
   }
   return removed;
+}
+
+void Document::RestampAll() {
+  revision_ = write_revision_;
+  dirty_ = true;
+  for (auto& [service, slot] : services_) {
+    if (!slot.malformed.empty()) continue;
+    Stamp(&slot);
+    for (auto& [id, instance] : slot.instances) {
+      json entry = ParseEntry(instance.text);
+      InstanceEntry decoded;
+      if (!DecodeInstanceEntry(entry, service, id, "", &decoded).ok()) continue;
+      entry["version"] = write_revision_;
+      instance.text = entry.dump();
+    }
+    auto property = slot.others.find("property");
+    Property decoded;
+    if (property != slot.others.end() && DecodePropertyEntry(*property, service, "", &decoded).ok()) {
+      (*property)["version"] = write_revision_;
+    }
+  }
 }
 
 bool Document::GetInstance(const std::string& service, const std::string& id, InstanceEntry* out) const {
@@ -185,7 +212,7 @@ Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
   if (!s.ok()) return s;
   InstanceEntry old;
   int64_t data_version = GetInstance(instance.service_name, instance.id, &old) ? old.instance.data_version + 1 : 1;
-  Bump(slot);
+  Stamp(slot);
   InstanceSlot& entry = slot->instances[instance.id];
   entry.text = json{{"data", format::InstanceToJson(instance)},
                     {"version", slot->version},
@@ -210,7 +237,7 @@ Status Document::RemoveInstance(const std::string& service, const std::string& i
   ServiceSlot* slot = nullptr;
   Status s = MutableService(service, /*create=*/false, &slot);
   if (!s.ok() || slot == nullptr || slot->instances.erase(id) == 0) return s;
-  Bump(slot);
+  Stamp(slot);
   *removed = true;
   return Status::OK();
 }
@@ -225,7 +252,7 @@ Status Document::PutProperty(const Property& property) {
   if (old != slot->others.end() && DecodePropertyEntry(*old, property.service_name, "", &decoded).ok()) {
     data_version = decoded.data_version + 1;
   }
-  Bump(slot);
+  Stamp(slot);
   slot->others["property"] = json{{"data", format::PropertyToJson(property)},
                                   {"version", slot->version},
                                   {"data_version", data_version}};

@@ -61,11 +61,22 @@ class Document {
   // the next change.
   void MarkSaved() { dirty_ = false; }
 
-  // Removes every instance entry whose lease ended before `now_ms`, each as
-  // a change of its own (so a watcher can give each delete its own
-  // version). Malformed entries and services are left alone: what the
-  // plugin cannot read it does not delete. Returns how many were removed.
+  // Starts a write: every change until the document is saved takes one
+  // revision, the larger of revision() + 1 and `not_below` (one write is
+  // one transaction: its events share its version). REQUIRES: called
+  // before the first change of each write.
+  void BeginWrite(int64_t not_below);
+
+  // Removes every instance entry whose lease ended before `now_ms`, as a
+  // change. Malformed entries and services are left alone: what the plugin
+  // cannot read it does not delete. Returns how many were removed.
   int SweepExpired(int64_t now_ms);
+
+  // Stamps every well-formed service, instance entry and property with
+  // this write's revision, as a change even when there is none to stamp.
+  // For a file that went back (an older copy restored): its versions may
+  // have been handed out for other content, so none of them is kept.
+  void RestampAll();
 
   // True when (service, id) holds an instance entry readers would return
   // (expired or not); *out is that entry.
@@ -91,7 +102,7 @@ class Document {
 
  private:
   // Stamps a change into the file and service `slot`.
-  void Bump(ServiceSlot* slot);
+  void Stamp(ServiceSlot* slot);
   // The record of `service`, created when missing and `create` is set;
   // null (and OK) when missing and not created. CORRUPT when malformed.
   Status MutableService(const std::string& service, bool create, ServiceSlot** out);
@@ -100,6 +111,7 @@ class Document {
   // Top-level members but "services" and "revision", kept for the rewrite.
   nlohmann::json top_;
   int64_t revision_ = 0;
+  int64_t write_revision_ = 1;  // what the changes of this write take
   std::map<std::string, ServiceSlot> services_;
   bool dirty_ = false;
 };

@@ -107,6 +107,12 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+void ReplaceBytes(const std::string& path, const std::string& bytes) {
+  const std::string temp = path + ".test-tmp";
+  WriteBytes(temp, bytes);
+  std::filesystem::rename(temp, path);
+}
+
 nlohmann::json ReadJson(const std::string& path) { return nlohmann::json::parse(ReadBytes(path)); }
 
 int FindEvent(const std::vector<WatchEvent>& events, EventType type, const std::string& service,

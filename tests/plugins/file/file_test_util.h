@@ -63,6 +63,9 @@ using testing::MakeInstance;
 
 std::string ReadBytes(const std::string& path);
 void WriteBytes(const std::string& path, const std::string& bytes);
+// Replaces the file at `path` by rename, as a tool that restores a copy
+// would: a watch never sees it half written.
+void ReplaceBytes(const std::string& path, const std::string& bytes);
 nlohmann::json ReadJson(const std::string& path);
 
 // The index of the first event matching, or -1.
