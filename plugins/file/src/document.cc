@@ -13,8 +13,42 @@ using nlohmann::json;
 
 namespace {
 
+// The parts of the file's text that IsValidJson found unreadable, looked
+// up by the part of the text (a view into it) a record takes.
+class UnreadableParts {
+ public:
+  UnreadableParts(std::string_view text, std::vector<JsonProblem> problems)
+      : text_(text), problems_(std::move(problems)) {}
+
+  // How many problems lie inside `part`.
+  size_t CountIn(std::string_view part) const {
+    size_t count = 0;
+    for (const JsonProblem& p : problems_) count += Inside(p, part) ? 1 : 0;
+    return count;
+  }
+  // What the first problem inside `part` is; null when there is none.
+  const char* In(std::string_view part) const {
+    for (const JsonProblem& p : problems_) {
+      if (Inside(p, part)) return p.what;
+    }
+    return nullptr;
+  }
+
+ private:
+  bool Inside(const JsonProblem& p, std::string_view part) const {
+    const size_t begin = static_cast<size_t>(part.data() - text_.data());
+    return p.offset >= begin && p.offset < begin + part.size();
+  }
+
+  std::string_view text_;
+  std::vector<JsonProblem> problems_;
+};
+
 // Splits one service record into `slot`; a malformed record is kept whole.
-void ParseServiceRecord(std::string_view where, std::string_view text, Document::ServiceSlot* slot) {
+// An entry holding unreadable JSON is malformed on its own; unreadable
+// JSON anywhere else in the record makes the record malformed.
+void ParseServiceRecord(std::string_view where, std::string_view text, const UnreadableParts& unreadable,
+                        Document::ServiceSlot* slot) {
   auto malformed = [&](const std::string& what) {
     *slot = Document::ServiceSlot();
     slot->malformed = std::string(where) + ": " + what;
@@ -23,6 +57,7 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
   JsonMembers members;
   if (!ObjectMembers(text, &members)) return malformed("not a JSON object");
   std::optional<int64_t> version;
+  size_t unreadable_in_entries = 0;
   for (const auto& [key, value] : members) {
     if (key == "version") {
       version = IntegerValue(value);
@@ -32,7 +67,13 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
       slot->instances.clear();
       for (const auto& [id, entry] : instances) {
         Document::InstanceSlot& s = slot->instances[id];
+        s = Document::InstanceSlot();
         s.text = std::string(entry);
+        if (const char* what = unreadable.In(entry)) {
+          s.unreadable = what;
+          unreadable_in_entries += unreadable.CountIn(entry);
+          continue;
+        }
         JsonMembers fields;
         if (ObjectMembers(entry, &fields)) {
           for (const auto& [field, field_value] : fields) {
@@ -41,9 +82,12 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
         }
       }
     } else {
+      if (const char* what = unreadable.In(value)) return malformed(QuoteJson(key) + " " + what);
       slot->others[key] = json::parse(value);
     }
   }
+  // What is left is in a key, e.g. an instance id.
+  if (unreadable.CountIn(text) > unreadable_in_entries) return malformed(std::string("a key ") + unreadable.In(text));
   if (!version) return malformed("\"version\" is missing or not an integer");
   slot->version = *version;
 }
@@ -51,6 +95,14 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
 }  // namespace
 
 json ParseEntry(std::string_view text) { return json::parse(text, nullptr, /*allow_exceptions=*/false); }
+
+Status DecodeInstanceSlot(const Document::InstanceSlot& slot, const std::string& service, const std::string& id,
+                          std::string_view where, InstanceEntry* out) {
+  if (!slot.unreadable.empty()) {
+    return Status::Corrupt(std::string(where) + ": it " + slot.unreadable + ", which this plugin does not read");
+  }
+  return DecodeInstanceEntry(ParseEntry(slot.text), service, id, where, out);
+}
 
 Document::Document(std::string path)
     : path_(std::move(path)), top_{{"format", kFormatName}, {"format_version", kFormatVersion}} {}
@@ -60,22 +112,31 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
     return Status::Corrupt("registry file " + path + " is not a kreg file: " + what + "; move it away or fix it");
   };
   if (bytes.empty()) return not_kreg("it is empty (0 bytes)");
-  if (!IsValidJson(bytes)) {
+  std::vector<JsonProblem> problems;
+  if (!IsValidJson(bytes, &problems)) {
     return not_kreg("it is not valid JSON (" + std::to_string(bytes.size()) + " bytes; truncated?)");
   }
+  const UnreadableParts unreadable(bytes, std::move(problems));
   JsonMembers members;
   if (!ObjectMembers(bytes, &members)) return not_kreg("the top level is not a JSON object");
   // The top level is checked as JSON with "services" standing in as an
   // empty object when it is one: its content is split up below.
   json top = json::object();
   std::string_view services_text;
+  size_t unreadable_in_services = 0;
   for (const auto& [key, value] : members) {
     if (key == "services" && !value.empty() && value.front() == '{') {
       services_text = value;
+      unreadable_in_services = unreadable.CountIn(value);
       top[key] = json::object();
+    } else if (const char* what = unreadable.In(value)) {
+      return not_kreg(QuoteJson(key) + " " + what);
     } else {
       top[key] = json::parse(value);
     }
+  }
+  if (unreadable.CountIn(bytes) > unreadable_in_services) {
+    return not_kreg(std::string("a top-level key ") + unreadable.In(bytes));
   }
   std::string wrong = CheckTopLevel(top);
   if (!wrong.empty()) return not_kreg(wrong);
@@ -87,8 +148,14 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
   doc.top_ = std::move(top);
   JsonMembers services;
   ObjectMembers(services_text, &services);
+  size_t unreadable_in_records = 0;
   for (const auto& [name, record] : services) {
-    ParseServiceRecord(ServiceWhere(doc.path_, name), record, &doc.services_[name]);
+    ParseServiceRecord(ServiceWhere(doc.path_, name), record, unreadable, &doc.services_[name]);
+    unreadable_in_records += unreadable.CountIn(record);
+  }
+  // A service's name is part of the file's structure, not of its record.
+  if (unreadable_in_services > unreadable_in_records) {
+    return not_kreg(std::string("a service name ") + unreadable.In(services_text));
   }
   *out = std::move(doc);
   return Status::OK();
@@ -164,7 +231,7 @@ int Document::SweepExpired(int64_t now_ms) {
       // lease decides, as it is the one readers see.
       InstanceEntry entry;
       if (it->second.lease && *it->second.lease < now_ms &&
-          DecodeInstanceEntry(ParseEntry(it->second.text), service, it->first, "", &entry).ok() &&
+          DecodeInstanceSlot(it->second, service, it->first, "", &entry).ok() &&
           entry.expires_at_ms < now_ms) {
         it = slot.instances.erase(it);
         Stamp(&slot);
@@ -184,9 +251,9 @@ void Document::RestampAll() {
     if (!slot.malformed.empty()) continue;
     Stamp(&slot);
     for (auto& [id, instance] : slot.instances) {
-      json entry = ParseEntry(instance.text);
       InstanceEntry decoded;
-      if (!DecodeInstanceEntry(entry, service, id, "", &decoded).ok()) continue;
+      if (!DecodeInstanceSlot(instance, service, id, "", &decoded).ok()) continue;
+      json entry = ParseEntry(instance.text);
       entry["version"] = write_revision_;
       instance.text = entry.dump();
     }
@@ -202,8 +269,7 @@ bool Document::GetInstance(const std::string& service, const std::string& id, In
   auto slot = services_.find(service);
   if (slot == services_.end()) return false;
   auto entry = slot->second.instances.find(id);
-  return entry != slot->second.instances.end() &&
-         DecodeInstanceEntry(ParseEntry(entry->second.text), service, id, "", out).ok();
+  return entry != slot->second.instances.end() && DecodeInstanceSlot(entry->second, service, id, "", out).ok();
 }
 
 Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
@@ -214,6 +280,7 @@ Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
   int64_t data_version = GetInstance(instance.service_name, instance.id, &old) ? old.instance.data_version + 1 : 1;
   Stamp(slot);
   InstanceSlot& entry = slot->instances[instance.id];
+  entry.unreadable.clear();
   entry.text = json{{"data", format::InstanceToJson(instance)},
                     {"version", slot->version},
                     {"data_version", data_version},

@@ -30,6 +30,9 @@ class Document {
   struct InstanceSlot {
     std::string text;              // the entry's JSON as stored
     std::optional<int64_t> lease;  // its expires_at_ms, when an integer
+    // What makes the text JSON the plugin cannot read (JsonProblem::what);
+    // empty when it can. Such an entry is malformed, kept only as text.
+    std::string unreadable;
   };
 
   struct ServiceSlot {
@@ -46,8 +49,10 @@ class Document {
   explicit Document(std::string path);
 
   // Parses the content of the file at `path`. CORRUPT, saying what is
-  // wrong, when it is not a kreg file (not JSON, empty, truncated, or the
-  // wrong top-level shape or format_version).
+  // wrong, when it is not a kreg file (not JSON, empty, truncated, the
+  // wrong top-level shape or format_version, or JSON the plugin cannot
+  // read outside the service records). Such JSON inside a record makes
+  // that record malformed.
   static Status Parse(std::string path, std::string_view bytes, Document* out);
 
   std::string Serialize() const;
@@ -118,6 +123,12 @@ class Document {
 
 // Parses the text of an entry; a discarded value when it is not JSON.
 nlohmann::json ParseEntry(std::string_view text);
+
+// Decodes the instance entry `slot` stored under (service, id), as
+// DecodeInstanceEntry does; CORRUPT, saying where (`where`) and what is
+// wrong, when it is malformed or unreadable.
+Status DecodeInstanceSlot(const Document::InstanceSlot& slot, const std::string& service, const std::string& id,
+                          std::string_view where, InstanceEntry* out);
 
 }  // namespace file
 }  // namespace kreg

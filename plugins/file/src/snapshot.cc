@@ -49,8 +49,7 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
       } else if (known) {
         continue;  // malformed, and warned about already
       } else {
-        Status s =
-            DecodeInstanceEntry(ParseEntry(instance.text), name, id, InstanceWhere(doc.path(), name, id), &entry);
+        Status s = DecodeInstanceSlot(instance, name, id, InstanceWhere(doc.path(), name, id), &entry);
         if (!s.ok()) {
           skip(s.message());
           continue;
