@@ -157,19 +157,14 @@ struct ForeignCase {
 
 void PrintTo(const ForeignCase& c, std::ostream* os) { *os << c.name; }
 
-class FileForeignRecordTest : public ::testing::TestWithParam<ForeignCase> {};
+class FileForeignRecordTest : public WatchedFileTest, public ::testing::WithParamInterface<ForeignCase> {};
 
 TEST_P(FileForeignRecordTest, IsSkippedWithAWarningAndKeptByteForByte) {
-  TempDir dir;
-  const std::string path = dir.Join("registry.json");
-  LogRecorder log;
-  Registry r;
-  ASSERT_TRUE(OpenFileRegistry(path, &r, &log).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "good")).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("other", "x")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "good")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("other", "x")).ok());
 
   // nlohmann cannot write the record, so it goes in as text.
-  nlohmann::json doc = ReadJson(path);
+  nlohmann::json doc = ReadJson(path_);
   if (GetParam().is_service) {
     doc["services"]["foreign"] = "@RECORD@";
   } else {
@@ -177,32 +172,28 @@ TEST_P(FileForeignRecordTest, IsSkippedWithAWarningAndKeptByteForByte) {
   }
   std::string bytes = doc.dump();
   bytes.replace(bytes.find("\"@RECORD@\""), 10, GetParam().text);
-  WriteBytes(path, bytes);
+  WriteBytes(path_, bytes);
 
   Service s;
-  Status st = r.GetService("svc", &s);
+  Status st = registry_.GetService("svc", &s);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(s.instance_count(), 1u);
   EXPECT_EQ(s.instances.at("z1").count("good"), 1u);
-  ASSERT_TRUE(r.GetService("other", &s).ok());
+  ASSERT_TRUE(registry_.GetService("other", &s).ok());
   std::vector<Service> all;
-  ASSERT_TRUE(r.ListServices(&all).ok());
+  ASSERT_TRUE(registry_.ListServices(&all).ok());
   EXPECT_EQ(all.size(), 2u);
-  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, GetParam().says));
-  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, GetParam().is_service ? "services[\"foreign\"]" : "instances[\"bad\"]"));
-  EventRecorder recorder;
-  std::unique_ptr<Watch> watch;
-  ASSERT_TRUE(r.StartWatch(recorder.Callback(), &watch).ok());
-  EXPECT_TRUE(recorder.WaitFor([](const std::vector<WatchEvent>& seen) {
-    return FindEvent(seen, EventType::kCreate, "svc", "good") >= 0;
-  }));
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, GetParam().says));
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, GetParam().is_service ? "services[\"foreign\"]" : "instances[\"bad\"]"));
+  StartWatch();
+  EXPECT_GE(FindEvent(recorder_.events(), EventType::kCreate, "svc", "good"), 0);
 
   // Writes go on around it and copy it through unchanged.
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "new")).ok());
-  ASSERT_TRUE(r.Deregister("other", "x").ok());
-  ASSERT_TRUE(r.GetService("svc", &s).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "new")).ok());
+  ASSERT_TRUE(registry_.Deregister("other", "x").ok());
+  ASSERT_TRUE(registry_.GetService("svc", &s).ok());
   EXPECT_EQ(s.instance_count(), 2u);
-  EXPECT_NE(ReadBytes(path).find(GetParam().text), std::string::npos) << "the record was not kept as it was";
+  EXPECT_NE(ReadBytes(path_).find(GetParam().text), std::string::npos) << "the record was not kept as it was";
 }
 
 const std::string kLoneSurrogateEntry =

@@ -16,18 +16,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class FileVersionsTest : public ::testing::Test {
+class FileVersionsTest : public WatchedFileTest {
  protected:
-  void SetUp() override { ASSERT_TRUE(OpenFileRegistry(path_, &registry_, &log_).ok()); }
-
-  void StartWatch() {
-    Status s = registry_.StartWatch(recorder_.Callback(), &watch_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
-      return !seen.empty() && seen.back().type == EventType::kSynced;
-    }));
-  }
-
   bool WaitForEvent(EventType type, const std::string& service, const std::string& id) {
     return recorder_.WaitFor(
         [&](const std::vector<WatchEvent>& seen) { return FindEvent(seen, type, service, id) >= 0; });
@@ -48,12 +38,6 @@ class FileVersionsTest : public ::testing::Test {
     return ids;
   }
 
-  TempDir dir_;
-  std::string path_ = dir_.Join("registry.json");
-  LogRecorder log_;
-  Registry registry_;
-  EventRecorder recorder_;
-  std::unique_ptr<Watch> watch_;
 };
 
 // The versions of `service`'s events, in delivery order.
@@ -69,6 +53,16 @@ std::vector<int64_t> EventVersions(const std::vector<WatchEvent>& events, const 
 void ExpectNeverBack(const std::vector<int64_t>& versions) {
   for (size_t i = 1; i < versions.size(); ++i) {
     EXPECT_GE(versions[i], versions[i - 1]) << "event " << i << " went back";
+  }
+}
+
+// events[index] is a new state of its service: above every earlier event's.
+void ExpectAboveEveryEarlier(const std::vector<WatchEvent>& events, int index) {
+  ASSERT_GE(index, 0);
+  for (int i = 0; i < index; ++i) {
+    if (events[i].service_name == events[index].service_name) {
+      EXPECT_GT(events[index].version, events[i].version) << "event " << i;
+    }
   }
 }
 
@@ -152,12 +146,7 @@ TEST_F(FileVersionsTest, RemovingTheFileNeverTakesVersionsBack) {
   std::vector<WatchEvent> events = recorder_.events();
   std::vector<int64_t> versions = EventVersions(events, "svc");
   ExpectNeverBack(versions);
-  int first_new = FindEvent(events, EventType::kCreate, "svc", "x");
-  for (int i = 0; i < first_new; ++i) {
-    if (events[i].service_name == "svc") {
-      EXPECT_GT(events[first_new].version, events[i].version);
-    }
-  }
+  ExpectAboveEveryEarlier(events, FindEvent(events, EventType::kCreate, "svc", "x"));
   std::shared_ptr<const Service> after = Shared("svc");
   EXPECT_EQ(Ids(*after), (std::set<std::string>{"x", "y", "z"}));
   EXPECT_GT(after->version, before->version);
@@ -183,12 +172,7 @@ TEST_F(FileVersionsTest, RestoringAnOlderCopyNeverTakesVersionsBack) {
   std::vector<WatchEvent> events = recorder_.events();
   std::vector<int64_t> versions = EventVersions(events, "svc");
   ExpectNeverBack(versions);
-  int created = FindEvent(events, EventType::kCreate, "svc", "d");
-  for (int i = 0; i < created; ++i) {
-    if (events[i].service_name == "svc") {
-      EXPECT_GT(events[created].version, events[i].version);
-    }
-  }
+  ExpectAboveEveryEarlier(events, FindEvent(events, EventType::kCreate, "svc", "d"));
   std::shared_ptr<const Service> after = Shared("svc");
   EXPECT_EQ(Ids(*after), (std::set<std::string>{"a", "d"}));
   EXPECT_EQ(after->version, versions.back());

@@ -16,30 +16,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class FileWatchTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(OpenFileRegistry(path_, &registry_, &log_).ok()); }
-
-  void StartWatch() {
-    Status s = registry_.StartWatch(recorder_.Callback(), &watch_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_TRUE(recorder_.WaitFor(HasSynced));
-  }
-
-  static bool HasSynced(const std::vector<WatchEvent>& events) {
-    for (const WatchEvent& e : events) {
-      if (e.type == EventType::kSynced) return true;
-    }
-    return false;
-  }
-
-  TempDir dir_;
-  std::string path_ = dir_.Join("registry.json");
-  LogRecorder log_;
-  Registry registry_;
-  EventRecorder recorder_;
-  std::unique_ptr<Watch> watch_;
-};
+using FileWatchTest = WatchedFileTest;
 
 // Checks the version rule over a stream of events: per service, never
 // going back (the events that bring a service to one state share its
