@@ -14,7 +14,8 @@ using nlohmann::json;
 namespace {
 
 // The parts of the file's text that IsValidJson found unreadable, looked
-// up by the part of the text (a view into it) a record takes.
+// up by the part of the text (a view into it) a record takes. They come in
+// text order, so a lookup is a binary search however many there are.
 class UnreadableParts {
  public:
   UnreadableParts(std::string_view text, std::vector<JsonProblem> problems)
@@ -22,22 +23,23 @@ class UnreadableParts {
 
   // How many problems lie inside `part`.
   size_t CountIn(std::string_view part) const {
-    size_t count = 0;
-    for (const JsonProblem& p : problems_) count += Inside(p, part) ? 1 : 0;
-    return count;
+    auto [first, last] = Range(part);
+    return static_cast<size_t>(last - first);
   }
   // What the first problem inside `part` is; null when there is none.
   const char* In(std::string_view part) const {
-    for (const JsonProblem& p : problems_) {
-      if (Inside(p, part)) return p.what;
-    }
-    return nullptr;
+    auto [first, last] = Range(part);
+    return first != last ? first->what : nullptr;
   }
 
  private:
-  bool Inside(const JsonProblem& p, std::string_view part) const {
+  using Iterator = std::vector<JsonProblem>::const_iterator;
+
+  std::pair<Iterator, Iterator> Range(std::string_view part) const {
     const size_t begin = static_cast<size_t>(part.data() - text_.data());
-    return p.offset >= begin && p.offset < begin + part.size();
+    auto before = [](const JsonProblem& p, size_t offset) { return p.offset < offset; };
+    return {std::lower_bound(problems_.begin(), problems_.end(), begin, before),
+            std::lower_bound(problems_.begin(), problems_.end(), begin + part.size(), before)};
   }
 
   std::string_view text_;
