@@ -1,6 +1,7 @@
-// Wall-clock time in unix milliseconds. Leases are stored as absolute unix
-// times because the file is shared by processes: a monotonic clock means
-// nothing outside the process that read it.
+// Wall-clock time in unix milliseconds, and microseconds for revisions.
+// Leases and revisions are absolute unix times because the file is shared
+// by processes: a monotonic clock means nothing outside the process that
+// read it.
 #ifndef KREG_PLUGINS_FILE_CLOCK_H_
 #define KREG_PLUGINS_FILE_CLOCK_H_
 
@@ -9,6 +10,12 @@
 
 namespace kreg {
 namespace file {
+
+inline int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 inline int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

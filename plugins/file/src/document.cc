@@ -1,5 +1,6 @@
 #include "document.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "format/json_format.h"
@@ -12,8 +13,44 @@ using nlohmann::json;
 
 namespace {
 
+// The parts of the file's text that IsValidJson found unreadable, looked
+// up by the part of the text (a view into it) a record takes. They come in
+// text order, so a lookup is a binary search however many there are.
+class UnreadableParts {
+ public:
+  UnreadableParts(std::string_view text, std::vector<JsonProblem> problems)
+      : text_(text), problems_(std::move(problems)) {}
+
+  // How many problems lie inside `part`.
+  size_t CountIn(std::string_view part) const {
+    auto [first, last] = Range(part);
+    return static_cast<size_t>(last - first);
+  }
+  // What the first problem inside `part` is; null when there is none.
+  const char* In(std::string_view part) const {
+    auto [first, last] = Range(part);
+    return first != last ? first->what : nullptr;
+  }
+
+ private:
+  using Iterator = std::vector<JsonProblem>::const_iterator;
+
+  std::pair<Iterator, Iterator> Range(std::string_view part) const {
+    const size_t begin = static_cast<size_t>(part.data() - text_.data());
+    auto before = [](const JsonProblem& p, size_t offset) { return p.offset < offset; };
+    return {std::lower_bound(problems_.begin(), problems_.end(), begin, before),
+            std::lower_bound(problems_.begin(), problems_.end(), begin + part.size(), before)};
+  }
+
+  std::string_view text_;
+  std::vector<JsonProblem> problems_;
+};
+
 // Splits one service record into `slot`; a malformed record is kept whole.
-void ParseServiceRecord(std::string_view where, std::string_view text, Document::ServiceSlot* slot) {
+// An entry holding unreadable JSON is malformed on its own; unreadable
+// JSON anywhere else in the record makes the record malformed.
+void ParseServiceRecord(std::string_view where, std::string_view text, const UnreadableParts& unreadable,
+                        Document::ServiceSlot* slot) {
   auto malformed = [&](const std::string& what) {
     *slot = Document::ServiceSlot();
     slot->malformed = std::string(where) + ": " + what;
@@ -22,6 +59,7 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
   JsonMembers members;
   if (!ObjectMembers(text, &members)) return malformed("not a JSON object");
   std::optional<int64_t> version;
+  size_t unreadable_in_entries = 0;
   for (const auto& [key, value] : members) {
     if (key == "version") {
       version = IntegerValue(value);
@@ -31,7 +69,13 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
       slot->instances.clear();
       for (const auto& [id, entry] : instances) {
         Document::InstanceSlot& s = slot->instances[id];
+        s = Document::InstanceSlot();
         s.text = std::string(entry);
+        if (const char* what = unreadable.In(entry)) {
+          s.unreadable = what;
+          unreadable_in_entries += unreadable.CountIn(entry);
+          continue;
+        }
         JsonMembers fields;
         if (ObjectMembers(entry, &fields)) {
           for (const auto& [field, field_value] : fields) {
@@ -40,9 +84,12 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
         }
       }
     } else {
+      if (const char* what = unreadable.In(value)) return malformed(QuoteJson(key) + " " + what);
       slot->others[key] = json::parse(value);
     }
   }
+  // What is left is in a key, e.g. an instance id.
+  if (unreadable.CountIn(text) > unreadable_in_entries) return malformed(std::string("a key ") + unreadable.In(text));
   if (!version) return malformed("\"version\" is missing or not an integer");
   slot->version = *version;
 }
@@ -50,6 +97,14 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
 }  // namespace
 
 json ParseEntry(std::string_view text) { return json::parse(text, nullptr, /*allow_exceptions=*/false); }
+
+Status DecodeInstanceSlot(const Document::InstanceSlot& slot, const std::string& service, const std::string& id,
+                          std::string_view where, InstanceEntry* out) {
+  if (!slot.unreadable.empty()) {
+    return Status::Corrupt(std::string(where) + ": it " + slot.unreadable + ", which this plugin does not read");
+  }
+  return DecodeInstanceEntry(ParseEntry(slot.text), service, id, where, out);
+}
 
 Document::Document(std::string path)
     : path_(std::move(path)), top_{{"format", kFormatName}, {"format_version", kFormatVersion}} {}
@@ -59,22 +114,31 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
     return Status::Corrupt("registry file " + path + " is not a kreg file: " + what + "; move it away or fix it");
   };
   if (bytes.empty()) return not_kreg("it is empty (0 bytes)");
-  if (!IsValidJson(bytes)) {
+  std::vector<JsonProblem> problems;
+  if (!IsValidJson(bytes, &problems)) {
     return not_kreg("it is not valid JSON (" + std::to_string(bytes.size()) + " bytes; truncated?)");
   }
+  const UnreadableParts unreadable(bytes, std::move(problems));
   JsonMembers members;
   if (!ObjectMembers(bytes, &members)) return not_kreg("the top level is not a JSON object");
   // The top level is checked as JSON with "services" standing in as an
   // empty object when it is one: its content is split up below.
   json top = json::object();
   std::string_view services_text;
+  size_t unreadable_in_services = 0;
   for (const auto& [key, value] : members) {
     if (key == "services" && !value.empty() && value.front() == '{') {
       services_text = value;
+      unreadable_in_services = unreadable.CountIn(value);
       top[key] = json::object();
+    } else if (const char* what = unreadable.In(value)) {
+      return not_kreg(QuoteJson(key) + " " + what);
     } else {
       top[key] = json::parse(value);
     }
+  }
+  if (unreadable.CountIn(bytes) > unreadable_in_services) {
+    return not_kreg(std::string("a top-level key ") + unreadable.In(bytes));
   }
   std::string wrong = CheckTopLevel(top);
   if (!wrong.empty()) return not_kreg(wrong);
@@ -86,8 +150,14 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
   doc.top_ = std::move(top);
   JsonMembers services;
   ObjectMembers(services_text, &services);
+  size_t unreadable_in_records = 0;
   for (const auto& [name, record] : services) {
-    ParseServiceRecord(ServiceWhere(doc.path_, name), record, &doc.services_[name]);
+    ParseServiceRecord(ServiceWhere(doc.path_, name), record, unreadable, &doc.services_[name]);
+    unreadable_in_records += unreadable.CountIn(record);
+  }
+  // A service's name is part of the file's structure, not of its record.
+  if (unreadable_in_services > unreadable_in_records) {
+    return not_kreg(std::string("a service name ") + unreadable.In(services_text));
   }
   *out = std::move(doc);
   return Status::OK();
@@ -131,8 +201,11 @@ std::string Document::Serialize() const {
   return out;
 }
 
-void Document::Bump(ServiceSlot* slot) {
-  slot->version = ++revision_;
+void Document::BeginWrite(int64_t not_below) { write_revision_ = std::max(revision_ + 1, not_below); }
+
+void Document::Stamp(ServiceSlot* slot) {
+  slot->version = write_revision_;
+  revision_ = write_revision_;
   dirty_ = true;
 }
 
@@ -156,12 +229,14 @@ int Document::SweepExpired(int64_t now_ms) {
   int removed = 0;
   for (auto& [service, slot] : services_) {
     for (auto it = slot.instances.begin(); it != slot.instances.end();) {
-      // The cheap lease test first: most entries are live.
+      // The cheap lease test first: most entries are live. The decoded
+      // lease decides, as it is the one readers see.
       InstanceEntry entry;
       if (it->second.lease && *it->second.lease < now_ms &&
-          DecodeInstanceEntry(ParseEntry(it->second.text), service, it->first, "", &entry).ok()) {
+          DecodeInstanceSlot(it->second, service, it->first, "", &entry).ok() &&
+          entry.expires_at_ms < now_ms) {
         it = slot.instances.erase(it);
-        Bump(&slot);
+        Stamp(&slot);
         ++removed;
       } else {
         ++it;
@@ -171,12 +246,32 @@ int Document::SweepExpired(int64_t now_ms) {
   return removed;
 }
 
+void Document::RestampAll() {
+  revision_ = write_revision_;
+  dirty_ = true;
+  for (auto& [service, slot] : services_) {
+    if (!slot.malformed.empty()) continue;
+    Stamp(&slot);
+    for (auto& [id, instance] : slot.instances) {
+      InstanceEntry decoded;
+      if (!DecodeInstanceSlot(instance, service, id, "", &decoded).ok()) continue;
+      json entry = ParseEntry(instance.text);
+      entry["version"] = write_revision_;
+      instance.text = entry.dump();
+    }
+    auto property = slot.others.find("property");
+    Property decoded;
+    if (property != slot.others.end() && DecodePropertyEntry(*property, service, "", &decoded).ok()) {
+      (*property)["version"] = write_revision_;
+    }
+  }
+}
+
 bool Document::GetInstance(const std::string& service, const std::string& id, InstanceEntry* out) const {
   auto slot = services_.find(service);
   if (slot == services_.end()) return false;
   auto entry = slot->second.instances.find(id);
-  return entry != slot->second.instances.end() &&
-         DecodeInstanceEntry(ParseEntry(entry->second.text), service, id, "", out).ok();
+  return entry != slot->second.instances.end() && DecodeInstanceSlot(entry->second, service, id, "", out).ok();
 }
 
 Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
@@ -185,8 +280,9 @@ Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
   if (!s.ok()) return s;
   InstanceEntry old;
   int64_t data_version = GetInstance(instance.service_name, instance.id, &old) ? old.instance.data_version + 1 : 1;
-  Bump(slot);
+  Stamp(slot);
   InstanceSlot& entry = slot->instances[instance.id];
+  entry.unreadable.clear();
   entry.text = json{{"data", format::InstanceToJson(instance)},
                     {"version", slot->version},
                     {"data_version", data_version},
@@ -210,7 +306,7 @@ Status Document::RemoveInstance(const std::string& service, const std::string& i
   ServiceSlot* slot = nullptr;
   Status s = MutableService(service, /*create=*/false, &slot);
   if (!s.ok() || slot == nullptr || slot->instances.erase(id) == 0) return s;
-  Bump(slot);
+  Stamp(slot);
   *removed = true;
   return Status::OK();
 }
@@ -225,7 +321,7 @@ Status Document::PutProperty(const Property& property) {
   if (old != slot->others.end() && DecodePropertyEntry(*old, property.service_name, "", &decoded).ok()) {
     data_version = decoded.data_version + 1;
   }
-  Bump(slot);
+  Stamp(slot);
   slot->others["property"] = json{{"data", format::PropertyToJson(property)},
                                   {"version", slot->version},
                                   {"data_version", data_version}};

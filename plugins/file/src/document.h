@@ -30,6 +30,9 @@ class Document {
   struct InstanceSlot {
     std::string text;              // the entry's JSON as stored
     std::optional<int64_t> lease;  // its expires_at_ms, when an integer
+    // What makes the text JSON the plugin cannot read (JsonProblem::what);
+    // empty when it can. Such an entry is malformed, kept only as text.
+    std::string unreadable;
   };
 
   struct ServiceSlot {
@@ -46,8 +49,10 @@ class Document {
   explicit Document(std::string path);
 
   // Parses the content of the file at `path`. CORRUPT, saying what is
-  // wrong, when it is not a kreg file (not JSON, empty, truncated, or the
-  // wrong top-level shape or format_version).
+  // wrong, when it is not a kreg file (not JSON, empty, truncated, the
+  // wrong top-level shape or format_version, or JSON the plugin cannot
+  // read outside the service records). Such JSON inside a record makes
+  // that record malformed.
   static Status Parse(std::string path, std::string_view bytes, Document* out);
 
   std::string Serialize() const;
@@ -61,11 +66,22 @@ class Document {
   // the next change.
   void MarkSaved() { dirty_ = false; }
 
-  // Removes every instance entry whose lease ended before `now_ms`, each as
-  // a change of its own (so a watcher can give each delete its own
-  // version). Malformed entries and services are left alone: what the
-  // plugin cannot read it does not delete. Returns how many were removed.
+  // Starts a write: every change until the document is saved takes one
+  // revision, the larger of revision() + 1 and `not_below` (one write is
+  // one transaction: its events share its version). REQUIRES: called
+  // before the first change of each write.
+  void BeginWrite(int64_t not_below);
+
+  // Removes every instance entry whose lease ended before `now_ms`, as a
+  // change. Malformed entries and services are left alone: what the plugin
+  // cannot read it does not delete. Returns how many were removed.
   int SweepExpired(int64_t now_ms);
+
+  // Stamps every well-formed service, instance entry and property with
+  // this write's revision, as a change even when there is none to stamp.
+  // For a file that went back (an older copy restored): its versions may
+  // have been handed out for other content, so none of them is kept.
+  void RestampAll();
 
   // True when (service, id) holds an instance entry readers would return
   // (expired or not); *out is that entry.
@@ -91,7 +107,7 @@ class Document {
 
  private:
   // Stamps a change into the file and service `slot`.
-  void Bump(ServiceSlot* slot);
+  void Stamp(ServiceSlot* slot);
   // The record of `service`, created when missing and `create` is set;
   // null (and OK) when missing and not created. CORRUPT when malformed.
   Status MutableService(const std::string& service, bool create, ServiceSlot** out);
@@ -100,12 +116,19 @@ class Document {
   // Top-level members but "services" and "revision", kept for the rewrite.
   nlohmann::json top_;
   int64_t revision_ = 0;
+  int64_t write_revision_ = 1;  // what the changes of this write take
   std::map<std::string, ServiceSlot> services_;
   bool dirty_ = false;
 };
 
 // Parses the text of an entry; a discarded value when it is not JSON.
 nlohmann::json ParseEntry(std::string_view text);
+
+// Decodes the instance entry `slot` stored under (service, id), as
+// DecodeInstanceEntry does; CORRUPT, saying where (`where`) and what is
+// wrong, when it is malformed or unreadable.
+Status DecodeInstanceSlot(const Document::InstanceSlot& slot, const std::string& service, const std::string& id,
+                          std::string_view where, InstanceEntry* out);
 
 }  // namespace file
 }  // namespace kreg

@@ -107,23 +107,22 @@ Status FileBackend::Deregister(const std::string& service_name, const std::strin
 
 Status FileBackend::GetService(const std::string& service_name, Service* out) {
   std::shared_ptr<const Snapshot> snapshot;
-  Status s = store_->Read(&snapshot);
+  Status s = store_->Read(NowMs(), &snapshot);
   if (!s.ok()) return s;
   auto record = snapshot->services.find(service_name);
   if (record == snapshot->services.end()) {
     return Status::NotFound("service \"" + service_name + "\" does not exist in " + store_->path());
   }
-  *out = ToService(service_name, record->second, NowMs());
+  *out = ToService(service_name, record->second);
   return Status::OK();
 }
 
 Status FileBackend::ListServices(std::vector<Service>* out) {
   std::shared_ptr<const Snapshot> snapshot;
-  Status s = store_->Read(&snapshot);
+  Status s = store_->Read(NowMs(), &snapshot);
   if (!s.ok()) return s;
-  const int64_t now_ms = NowMs();
   out->clear();
-  for (const auto& [name, record] : snapshot->services) out->push_back(ToService(name, record, now_ms));
+  for (const auto& [name, record] : snapshot->services) out->push_back(ToService(name, record));
   return Status::OK();
 }
 

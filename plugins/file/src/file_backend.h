@@ -4,7 +4,9 @@
 // Leases: register stores the lease's end in the file. A repeat register
 // (a keepalive) rewrites the file only when the stored end is less than
 // half a TTL away; until then Renew answers it from memory, so a keepalive
-// costs a file write about once per half TTL.
+// costs a file write about once per half TTL. A lease that lapsed with
+// its holder is removed by the next process that writes or reads the file:
+// a read never returns it, nor the version it had (see FileStore).
 //
 // Thread-safe.
 #ifndef KREG_PLUGINS_FILE_FILE_BACKEND_H_

@@ -1,5 +1,7 @@
 #include "file_format.h"
 
+#include <cstdint>
+
 #include "format/json_format.h"
 
 namespace kreg {
@@ -13,10 +15,12 @@ Status Malformed(std::string_view where, std::string_view what) {
   return Status::Corrupt(std::string(where) + ": " + std::string(what));
 }
 
-// Reads integer field `key` of object `j`.
+// Reads integer field `key` of object `j`. An unsigned value above
+// INT64_MAX is no int64_t (nor what the plugin's text scan reads).
 bool GetInt(const json& j, const char* key, int64_t* out) {
   auto it = j.find(key);
   if (it == j.end() || !it->is_number_integer()) return false;
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return false;
   *out = it->get<int64_t>();
   return true;
 }

@@ -9,11 +9,15 @@
 //                   "expires_at_ms": T}},
 //        "property": {"data": <Property JSON>, "version": V, "data_version": D}}}}
 //
-// `revision` counts the changes ever made to the file; a change stamps the
-// entry it touches and that entry's service with the new revision, so a
-// service's `version` is the revision of its last change (deletes included:
-// the service record outlives its last instance). `data_version` counts the
-// writes of one entry. `expires_at_ms` is the lease's end in unix ms.
+// `revision` is that of the last write that changed something. A write
+// takes one new revision, the larger of the previous one + 1 and the wall
+// clock in unix microseconds, and stamps every entry it touches and their
+// services with it, so a service's `version` is the revision of its last
+// change (deletes included: the service record outlives its last
+// instance). Being a time, a revision stays above every earlier one when
+// the file is removed and created again or an older copy is written back
+// (see FileStore). `data_version` counts the writes of one entry.
+// `expires_at_ms` is the lease's end in unix ms.
 // Instance and Property JSON are format/json_format.h's, the Go keeper's.
 //
 // A file whose top level does not match is not a kreg file (CORRUPT, never

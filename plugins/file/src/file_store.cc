@@ -1,7 +1,9 @@
 #include "file_store.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "clock.h"
 #include "file_lock.h"
 
 namespace kreg {
@@ -29,7 +31,13 @@ Status FileStore::LoadLocked() {
   return Status::OK();
 }
 
-Status FileStore::Read(std::shared_ptr<const Snapshot>* out) {
+bool FileStore::WentBackLocked(const Cache& cache) const {
+  // A missing file is an empty registry, not an older one: its next write
+  // is above every earlier revision anyway (file_format.h).
+  return cache.identity.exists && cache.doc->revision() < highest_revision_;
+}
+
+Status FileStore::ReadCached(int64_t now_ms, std::shared_ptr<const Snapshot>* out, bool* current) {
   std::lock_guard<std::mutex> lock(mu_);
   Status s = LoadLocked();
   if (!s.ok()) return s;
@@ -37,8 +45,26 @@ Status FileStore::Read(std::shared_ptr<const Snapshot>* out) {
     cache_.snapshot = std::make_shared<const Snapshot>(DecodeSnapshot(*cache_.doc, last_snapshot_.get(), log_));
     last_snapshot_ = cache_.snapshot;
   }
+  *current = !WentBackLocked(cache_) && cache_.snapshot->earliest_expiry_ms >= now_ms;
+  if (*current) highest_revision_ = std::max(highest_revision_, cache_.doc->revision());
   *out = cache_.snapshot;
   return Status::OK();
+}
+
+Status FileStore::Read(int64_t now_ms, std::shared_ptr<const Snapshot>* out) {
+  bool current = false;
+  Status s = ReadCached(now_ms, out, &current);
+  if (!s.ok() || current) return s;
+  // An empty mutation: Update itself removes the lapsed leases and raises
+  // the versions of a file that went back.
+  s = Update(now_ms, [](Document*) { return Status::OK(); });
+  if (!s.ok()) {
+    return Status(s.code(), "cannot read " + path_ + ": it holds lapsed leases or went back to an older copy, " +
+                                "and removing or restamping them failed: " + s.message());
+  }
+  // Only a file replaced again meanwhile is not current now; it is served
+  // as it is rather than chased.
+  return ReadCached(now_ms, out, &current);
 }
 
 Status FileStore::Update(int64_t now_ms, const Mutation& mutate) {
@@ -52,6 +78,12 @@ Status FileStore::Update(int64_t now_ms, const Mutation& mutate) {
   Cache taken = std::move(cache_);
   cache_ = Cache();
   Document& doc = *taken.doc;
+  doc.BeginWrite(std::max(highest_revision_ + 1, NowUs()));
+  if (WentBackLocked(taken)) {
+    log_.Warn("file: " + path_ + " went back to revision " + std::to_string(doc.revision()) +
+              " (an older copy?); every version in it is raised above " + std::to_string(highest_revision_));
+    doc.RestampAll();
+  }
   int expired = doc.SweepExpired(now_ms);
   if (expired > 0) log_.Debug("file: " + std::to_string(expired) + " expired instance(s) removed from " + path_);
   s = mutate(&doc);
@@ -63,6 +95,7 @@ Status FileStore::Update(int64_t now_ms, const Mutation& mutate) {
     taken.snapshot = nullptr;
     log_.Debug("file: wrote " + path_ + " at revision " + std::to_string(doc.revision()));
   }
+  highest_revision_ = std::max(highest_revision_, doc.revision());
   cache_ = std::move(taken);
   return Status::OK();
 }

@@ -23,7 +23,7 @@ namespace {
 // A lease is swept this long after it ends, so that the sweeping process
 // also sees it as ended with a clock a little behind the registrant's.
 constexpr int64_t kExpiryGraceMs = 50;
-// After a sweep that could not write, wait this long before the next try.
+// After a read that failed, wait this long before the next try for leases.
 constexpr int64_t kSweepRetryMs = 1000;
 
 WatchEvent ErrorEvent(std::string message) {
@@ -64,9 +64,9 @@ Status FileWatch::Init() {
   // Watching starts before the first read, so a change between them is
   // seen as one more change and not lost.
   std::shared_ptr<const Snapshot> snapshot;
-  Status s = store_->Read(&snapshot);
+  Status s = store_->Read(NowMs(), &snapshot);
   if (!s.ok()) return s;
-  for (WatchEvent& e : state_.Advance(*snapshot, NowMs())) sink_->Push(std::move(e));
+  for (WatchEvent& e : state_.Advance(*snapshot)) sink_->Push(std::move(e));
   earliest_expiry_ms_ = snapshot->earliest_expiry_ms;
   WatchEvent synced;
   synced.type = EventType::kSynced;
@@ -98,11 +98,7 @@ void FileWatch::Run() {
       return;
     }
     if (fds[0].revents != 0) return;
-    if (count == 2 && fds[1].revents != 0 && FileChanged()) Reload();
-    if (SweepTimeoutMs() == 0) {
-      Sweep();
-      Reload();
-    }
+    if ((count == 2 && fds[1].revents != 0 && FileChanged()) || SweepTimeoutMs() == 0) Reload();
   }
 }
 
@@ -133,8 +129,9 @@ bool FileWatch::FileChanged() {
 
 void FileWatch::Reload() {
   std::shared_ptr<const Snapshot> snapshot;
-  Status s = store_->Read(&snapshot);
+  Status s = store_->Read(NowMs(), &snapshot);
   if (!s.ok()) {
+    sweep_not_before_ms_ = NowMs() + kSweepRetryMs;
     if (!broken_) {
       broken_ = true;
       log_.Warn("file: watch cannot read the registry: " + s.message());
@@ -146,24 +143,16 @@ void FileWatch::Reload() {
     broken_ = false;
     log_.Info("file: " + store_->path() + " is readable again; the watch resumes");
   }
-  for (WatchEvent& e : state_.Advance(*snapshot, NowMs())) sink_->Push(std::move(e));
+  for (WatchEvent& e : state_.Advance(*snapshot)) sink_->Push(std::move(e));
   earliest_expiry_ms_ = snapshot->earliest_expiry_ms;
-}
-
-void FileWatch::Sweep() {
-  // An empty mutation: Update itself removes the expired leases.
-  Status s = store_->Update(NowMs(), [](Document*) { return Status::OK(); });
-  if (s.ok()) {
-    sweep_not_before_ms_ = NowMs() + kExpiryGraceMs;
-  } else {
-    log_.Warn("file: cannot remove expired instances: " + s.message());
-    sweep_not_before_ms_ = NowMs() + kSweepRetryMs;
-  }
+  sweep_not_before_ms_ = 0;
 }
 
 int FileWatch::SweepTimeoutMs() const {
   // No lease, or one so far away that adding the grace would overflow.
-  if (broken_ || earliest_expiry_ms_ > std::numeric_limits<int64_t>::max() - kExpiryGraceMs) return -1;
+  // While the file is unreadable the last good state's leases still fall
+  // due: a read that failed to remove them is tried again after a backoff.
+  if (earliest_expiry_ms_ > std::numeric_limits<int64_t>::max() - kExpiryGraceMs) return -1;
   int64_t due = std::max(earliest_expiry_ms_ + kExpiryGraceMs, sweep_not_before_ms_);
   return static_cast<int>(std::clamp<int64_t>(due - NowMs(), 0, INT_MAX));
 }

@@ -6,9 +6,9 @@
 // change of the file it re-reads it and pushes what WatchState finds.
 //
 // Leases: when the earliest lease in the file has ended (plus a little
-// grace for clock granularity) and no process has written since, the
-// thread removes the expired entries itself through FileStore::Update, so
-// their deletes are reported within about a second even if nobody writes.
+// grace for clock granularity) the thread reads the file again, which
+// removes the lapsed entries (FileStore::Read), so their deletes are
+// reported within about a second even if nobody else writes.
 //
 // When the file stops being a kreg file the watch pushes one ERROR event,
 // keeps its last state, and carries on from there once the file is fixed.
@@ -47,9 +47,7 @@ class FileWatch : public plugin::WatchSource {
   bool FileChanged();
   // Re-reads the file and pushes the events since the last read.
   void Reload();
-  // Removes expired leases from the file.
-  void Sweep();
-  // poll() timeout until the next sweep is due; -1 for none.
+  // poll() timeout until the next read for lapsed leases is due; -1 for none.
   int SweepTimeoutMs() const;
 
   const std::shared_ptr<FileStore> store_;
@@ -62,7 +60,7 @@ class FileWatch : public plugin::WatchSource {
   bool broken_ = false;  // the file was unreadable at the last read
   // Fields below: when the next sweep is due, in unix ms.
   int64_t earliest_expiry_ms_ = 0;
-  int64_t sweep_not_before_ms_ = 0;  // backoff after a sweep that failed
+  int64_t sweep_not_before_ms_ = 0;  // backoff after a read that failed
   std::thread thread_;
 };
 

@@ -58,13 +58,18 @@ size_t SkipValue(std::string_view s, size_t pos) {
 std::string UnescapeKey(std::string_view token) {
   std::string_view inner = token.substr(1, token.size() - 2);
   if (inner.find('\\') == std::string_view::npos) return std::string(inner);
-  return nlohmann::json::parse(token).get<std::string>();
+  nlohmann::json key = nlohmann::json::parse(token, nullptr, /*allow_exceptions=*/false);
+  return key.is_string() ? key.get<std::string>() : std::string(inner);
 }
 
-// A recursive-descent checker: it only walks, it builds nothing.
+constexpr const char* kLoneSurrogate = "holds a lone surrogate escape";
+constexpr const char* kTooDeep = "nests deeper than 512 levels";
+
+// A checker that only walks and builds nothing. Containers are tracked on
+// an explicit stack, so no nesting can exhaust the thread's stack.
 class Validator {
  public:
-  explicit Validator(std::string_view s) : s_(s) {}
+  Validator(std::string_view s, std::vector<JsonProblem>* unreadable) : s_(s), unreadable_(unreadable) {}
 
   bool Document() {
     if (!Value()) return false;
@@ -73,52 +78,64 @@ class Validator {
   }
 
  private:
-  static constexpr int kMaxDepth = 512;
-
   int Peek() const { return pos_ < s_.size() ? static_cast<unsigned char>(s_[pos_]) : -1; }
   void Space() { pos_ = SkipSpace(s_, pos_); }
+  void Unreadable(size_t offset, const char* what) { unreadable_->push_back(JsonProblem{offset, what}); }
 
+  // One value, containers and all.
   bool Value() {
+    std::vector<char> closers;  // of the containers the walk is in, innermost last
+    for (;;) {
+      // A value starts here.
+      Space();
+      int c = Peek();
+      if (c == '{' || c == '[') {
+        closers.push_back(c == '{' ? '}' : ']');
+        if (closers.size() == kMaxJsonDepth + 1) Unreadable(pos_, kTooDeep);
+        ++pos_;
+        Space();
+        if (Peek() != closers.back()) {
+          if (closers.back() == '}' && !Key()) return false;
+          continue;  // on to its first value
+        }
+        ++pos_;
+        closers.pop_back();
+      } else if (!Scalar()) {
+        return false;
+      }
+      // A value ended: close what it ends, or go on to the next one.
+      for (;;) {
+        if (closers.empty()) return true;
+        Space();
+        if (Peek() == ',') {
+          ++pos_;
+          if (closers.back() == '}' && !Key()) return false;
+          break;
+        }
+        if (Peek() != closers.back()) return false;
+        ++pos_;
+        closers.pop_back();
+      }
+    }
+  }
+
+  // An object member's key and colon.
+  bool Key() {
     Space();
+    if (Peek() != '"' || !String()) return false;
+    Space();
+    if (Peek() != ':') return false;
+    ++pos_;
+    return true;
+  }
+
+  bool Scalar() {
     switch (Peek()) {
-      case '{': return Container('}');
-      case '[': return Container(']');
       case '"': return String();
       case 't': return Literal("true");
       case 'f': return Literal("false");
       case 'n': return Literal("null");
       default: return Number();
-    }
-  }
-
-  // An object (members "key": value) or an array, closed by `close`.
-  bool Container(char close) {
-    if (++depth_ > kMaxDepth) return false;
-    ++pos_;
-    Space();
-    if (Peek() == close) {
-      ++pos_;
-      --depth_;
-      return true;
-    }
-    for (;;) {
-      if (close == '}') {
-        Space();
-        if (Peek() != '"' || !String()) return false;
-        Space();
-        if (Peek() != ':') return false;
-        ++pos_;
-      }
-      if (!Value()) return false;
-      Space();
-      if (Peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      if (Peek() != close) return false;
-      ++pos_;
-      --depth_;
-      return true;
     }
   }
 
@@ -176,21 +193,24 @@ class Validator {
   }
 
   bool Escape() {
+    const size_t start = pos_;
     ++pos_;  // the backslash
     int c = Peek();
     ++pos_;
     if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') return true;
     if (c != 'u') return false;
     int unit = Hex4();
-    if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return false;  // a lone low surrogate
-    if (unit < 0xD800 || unit > 0xDBFF) return true;
-    // A high surrogate must be followed by a low one.
-    if (Peek() != '\\') return false;
-    ++pos_;
-    if (Peek() != 'u') return false;
-    ++pos_;
-    int low = Hex4();
-    return low >= 0xDC00 && low <= 0xDFFF;
+    if (unit < 0) return false;
+    if (unit >= 0xD800 && unit <= 0xDBFF && s_.substr(pos_, 2) == "\\u") {
+      // A high surrogate followed by a low one is one character.
+      const size_t next = pos_;
+      pos_ += 2;
+      int low = Hex4();
+      if (low >= 0xDC00 && low <= 0xDFFF) return true;
+      pos_ = next;  // the next escape is checked on its own
+    }
+    if (unit >= 0xD800 && unit <= 0xDFFF) Unreadable(start, kLoneSurrogate);
+    return true;
   }
 
   bool Continuation(int lo = 0x80, int hi = 0xBF) {
@@ -235,13 +255,15 @@ class Validator {
   }
 
   std::string_view s_;
+  std::vector<JsonProblem>* const unreadable_;
   size_t pos_ = 0;
-  int depth_ = 0;
 };
 
 }  // namespace
 
-bool IsValidJson(std::string_view text) { return Validator(text).Document(); }
+bool IsValidJson(std::string_view text, std::vector<JsonProblem>* unreadable) {
+  return Validator(text, unreadable).Document();
+}
 
 bool ObjectMembers(std::string_view text, JsonMembers* out) {
   out->clear();

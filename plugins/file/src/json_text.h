@@ -8,6 +8,7 @@
 #ifndef KREG_PLUGINS_FILE_JSON_TEXT_H_
 #define KREG_PLUGINS_FILE_JSON_TEXT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,14 +21,28 @@ namespace file {
 
 using JsonMembers = std::vector<std::pair<std::string, std::string_view>>;
 
+// Nesting deeper than this is JSON by the grammar but not what the plugin
+// reads: nlohmann::json writes and destroys values recursively.
+inline constexpr size_t kMaxJsonDepth = 512;
+
+// A part of a valid JSON text that the plugin's parser (nlohmann::json)
+// cannot read, though the grammar allows it.
+struct JsonProblem {
+  size_t offset;     // where in the text it starts
+  const char* what;  // "holds a lone surrogate escape", "nests deeper than 512 levels"
+};
+
 // True when `text` is one JSON value (RFC 8259, UTF-8) with nothing but
-// whitespace around it: what nlohmann::json::accept accepts, several times
-// faster, and nesting deeper than 512 levels is refused.
-bool IsValidJson(std::string_view text);
+// whitespace around it, several times faster than nlohmann::json::accept
+// and at any depth. Each lone surrogate escape (e.g. "\udc80", which
+// Python's json writes) and each container opened deeper than
+// kMaxJsonDepth is appended to *unreadable, in text order: the caller
+// rejects the record holding it, not the whole text.
+bool IsValidJson(std::string_view text, std::vector<JsonProblem>* unreadable);
 
 // The members of the object `text` (surrounding whitespace allowed), in
 // order, keys unescaped and values as text. False when `text` is not an
-// object.
+// object. A key IsValidJson found unreadable is kept as it is written.
 bool ObjectMembers(std::string_view text, JsonMembers* out);
 
 // The value of `text` when it is an integer that fits int64_t.

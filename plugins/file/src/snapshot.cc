@@ -49,8 +49,7 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
       } else if (known) {
         continue;  // malformed, and warned about already
       } else {
-        Status s =
-            DecodeInstanceEntry(ParseEntry(instance.text), name, id, InstanceWhere(doc.path(), name, id), &entry);
+        Status s = DecodeInstanceSlot(instance, name, id, InstanceWhere(doc.path(), name, id), &entry);
         if (!s.ok()) {
           skip(s.message());
           continue;
@@ -74,12 +73,11 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
   return snap;
 }
 
-Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms) {
+Service ToService(const std::string& name, const ServiceRecord& record) {
   Service service;
   service.service_name = name;
   service.version = record.version;
   for (const auto& [id, entry] : record.instances) {
-    if (entry.expires_at_ms < now_ms) continue;
     service.update_time = std::max(service.update_time, entry.instance.update_time);
     service.instances[entry.instance.zone][id] = entry.instance;
   }

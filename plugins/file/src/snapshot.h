@@ -1,8 +1,8 @@
 // Snapshot: the registry file decoded for readers, immutable once built.
 //
-// It holds every well-formed record, expired leases included: whether an
-// expired entry is gone is the reader's call (get/list hide it, a watch
-// waits for the write that removes it so the delete gets a version).
+// It holds every well-formed record, lapsed leases included; FileStore::Read
+// hands it out only when no lease in it has lapsed, so that what readers
+// see is what the file holds at its versions.
 #ifndef KREG_PLUGINS_FILE_SNAPSHOT_H_
 #define KREG_PLUGINS_FILE_SNAPSHOT_H_
 
@@ -41,10 +41,9 @@ struct Snapshot {
 // taken from it instead of parsed again, and not warned about again.
 Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plugin::Logger& log);
 
-// The service as get_service returns it: instances whose lease has not
-// ended by `now_ms`, the property merged in, update_time the latest of its
-// instances'.
-Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms);
+// The service as get_service returns it: its instances, the property
+// merged in, update_time the latest of its instances'.
+Service ToService(const std::string& name, const ServiceRecord& record);
 
 }  // namespace file
 }  // namespace kreg

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <ostream>
+#include <string>
 
 #include "file_test_util.h"
 
@@ -55,6 +56,11 @@ TEST_P(FileCorruptTest, EveryOperationFailsAndTheFileIsKept) {
   EXPECT_EQ(ReadBytes(path), bytes);
 }
 
+// JSON nested deeper than the plugin reads: 600 arrays in one another.
+const std::string kDeep = std::string(600, '[') + std::string(600, ']');
+const std::string kDeepTopLevel =
+    R"({"format":"kreg-file","format_version":1,"revision":0,"services":{},"x":)" + kDeep + "}";
+
 INSTANTIATE_TEST_SUITE_P(
     Files, FileCorruptTest,
     ::testing::Values(CorruptCase{"Garbage", "\x01\x02 not json at all", "not valid JSON"},
@@ -69,9 +75,10 @@ INSTANTIATE_TEST_SUITE_P(
                                   "{\"format\":\"kreg-file\",\"format_version\":1,\"revision\":1,\"services\":"
                                   "{\"s\":{\"version\":1,\"instances\":{\"a\":{\"data\":{\"zone\":\"\xc3(\"}}}}}}",
                                   "not valid JSON"},
-                      CorruptCase{"LoneSurrogate",
+                      CorruptCase{"LoneSurrogateAtTheTopLevel",
                                   R"({"format":"kreg-file","format_version":1,"revision":0,"services":{},"x":"\udc00"})",
-                                  "not valid JSON"},
+                                  "\"x\" holds a lone surrogate escape"},
+                      CorruptCase{"DeepAtTheTopLevel", kDeepTopLevel.c_str(), "\"x\" nests deeper than 512 levels"},
                       CorruptCase{"LeadingZero",
                                   R"({"format":"kreg-file","format_version":1,"revision":01,"services":{}})",
                                   "not valid JSON"},
@@ -137,6 +144,74 @@ TEST(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
   EXPECT_NE(st.message().find("broken"), std::string::npos) << st.message();
   EXPECT_EQ(ReadJson(path)["services"]["broken"], bad_service);
 }
+
+// A record only another tool could write: JSON by the grammar, but nested
+// deeper than the plugin reads or holding a lone surrogate escape (what
+// Python's json writes for such a string). It is one malformed record.
+struct ForeignCase {
+  const char* name;
+  bool is_service;      // a whole service record "foreign", else entry svc/bad
+  std::string text;     // the record, byte for byte
+  const char* says;     // part of the warning
+};
+
+void PrintTo(const ForeignCase& c, std::ostream* os) { *os << c.name; }
+
+class FileForeignRecordTest : public WatchedFileTest, public ::testing::WithParamInterface<ForeignCase> {};
+
+TEST_P(FileForeignRecordTest, IsSkippedWithAWarningAndKeptByteForByte) {
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "good")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("other", "x")).ok());
+
+  // nlohmann cannot write the record, so it goes in as text.
+  nlohmann::json doc = ReadJson(path_);
+  if (GetParam().is_service) {
+    doc["services"]["foreign"] = "@RECORD@";
+  } else {
+    doc["services"]["svc"]["instances"]["bad"] = "@RECORD@";
+  }
+  std::string bytes = doc.dump();
+  bytes.replace(bytes.find("\"@RECORD@\""), 10, GetParam().text);
+  WriteBytes(path_, bytes);
+
+  Service s;
+  Status st = registry_.GetService("svc", &s);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(s.instance_count(), 1u);
+  EXPECT_EQ(s.instances.at("z1").count("good"), 1u);
+  ASSERT_TRUE(registry_.GetService("other", &s).ok());
+  std::vector<Service> all;
+  ASSERT_TRUE(registry_.ListServices(&all).ok());
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, GetParam().says));
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, GetParam().is_service ? "services[\"foreign\"]" : "instances[\"bad\"]"));
+  StartWatch();
+  EXPECT_GE(FindEvent(recorder_.events(), EventType::kCreate, "svc", "good"), 0);
+
+  // Writes go on around it and copy it through unchanged.
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "new")).ok());
+  ASSERT_TRUE(registry_.Deregister("other", "x").ok());
+  ASSERT_TRUE(registry_.GetService("svc", &s).ok());
+  EXPECT_EQ(s.instance_count(), 2u);
+  EXPECT_NE(ReadBytes(path_).find(GetParam().text), std::string::npos) << "the record was not kept as it was";
+}
+
+const std::string kLoneSurrogateEntry =
+    R"({"data":{"hostname":"\udc80"},"version":1,"data_version":1,"expires_at_ms":99999999999999})";
+const std::string kDeepEntry =
+    R"({"data":{"hostname":"h"},"version":1,"data_version":1,"expires_at_ms":99999999999999,"x":)" + kDeep + "}";
+
+INSTANTIATE_TEST_SUITE_P(
+    Records, FileForeignRecordTest,
+    ::testing::Values(ForeignCase{"EntryWithALoneSurrogate", false, kLoneSurrogateEntry, "lone surrogate escape"},
+                      ForeignCase{"DeepEntry", false, kDeepEntry, "nests deeper than 512 levels"},
+                      ForeignCase{"ServiceWithALoneSurrogate", true,
+                                  R"({"version":1,"note":"\udc80","instances":{}})", "lone surrogate escape"},
+                      ForeignCase{"ServiceWithALoneSurrogateId", true,
+                                  R"({"version":1,"instances":{"\udc80":{}}})", "lone surrogate escape"},
+                      ForeignCase{"DeepService", true, R"({"version":1,"instances":{},"x":)" + kDeep + "}",
+                                  "nests deeper than 512 levels"}),
+    [](const ::testing::TestParamInfo<ForeignCase>& param_info) { return std::string(param_info.param.name); });
 
 }  // namespace
 }  // namespace file_test

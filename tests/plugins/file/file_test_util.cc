@@ -107,7 +107,26 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+void ReplaceBytes(const std::string& path, const std::string& bytes) {
+  const std::string temp = path + ".test-tmp";
+  WriteBytes(temp, bytes);
+  std::filesystem::rename(temp, path);
+}
+
 nlohmann::json ReadJson(const std::string& path) { return nlohmann::json::parse(ReadBytes(path)); }
+
+void WatchedFileTest::SetUp() { ASSERT_TRUE(OpenFileRegistry(path_, &registry_, &log_).ok()); }
+
+void WatchedFileTest::StartWatch() {
+  Status s = registry_.StartWatch(recorder_.Callback(), &watch_);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    for (const WatchEvent& e : seen) {
+      if (e.type == EventType::kSynced) return true;
+    }
+    return false;
+  }));
+}
 
 int FindEvent(const std::vector<WatchEvent>& events, EventType type, const std::string& service,
               const std::string& id) {

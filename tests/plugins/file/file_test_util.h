@@ -6,11 +6,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "kreg/registry.hpp"
@@ -63,7 +65,26 @@ using testing::MakeInstance;
 
 std::string ReadBytes(const std::string& path);
 void WriteBytes(const std::string& path, const std::string& bytes);
+// Replaces the file at `path` by rename, as a tool that restores a copy
+// would: a watch never sees it half written.
+void ReplaceBytes(const std::string& path, const std::string& bytes);
 nlohmann::json ReadJson(const std::string& path);
+
+// A registry on a fresh file in a temp dir, its log recorded, and a watch
+// of it that StartWatch starts.
+class WatchedFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  // Starts the watch and waits for its initial state and SYNCED.
+  void StartWatch();
+
+  TempDir dir_;
+  std::string path_ = dir_.Join("registry.json");
+  LogRecorder log_;
+  Registry registry_;
+  EventRecorder recorder_;
+  std::unique_ptr<Watch> watch_;
+};
 
 // The index of the first event matching, or -1.
 int FindEvent(const std::vector<WatchEvent>& events, EventType type, const std::string& service,

@@ -35,15 +35,17 @@ TEST(FileSharing, TwoRegistriesSeeEachOther) {
   EXPECT_EQ(s.instance_count(), 1u);
 
   // b writes on top of what a wrote: nothing of a's is lost.
+  int64_t created = s.version;
   ASSERT_TRUE(b.Register(MakeInstance("svc", "from-b")).ok());
   ASSERT_TRUE(a.GetService("svc", &s).ok());
   EXPECT_EQ(s.instance_count(), 2u);
-  EXPECT_EQ(s.version, 2);
+  EXPECT_GT(s.version, created);
+  int64_t both = s.version;
 
   // A keepalive from b of a's instance is a keepalive of the shared entry.
   ASSERT_TRUE(b.Register(MakeInstance("svc", "from-a")).ok());
   ASSERT_TRUE(a.GetService("svc", &s).ok());
-  EXPECT_EQ(s.version, 2);
+  EXPECT_EQ(s.version, both);
   EXPECT_EQ(s.instances.at("z1").at("from-a").data_version, 1);
 
   ASSERT_TRUE(a.Deregister("svc", "from-b").ok());
@@ -51,7 +53,9 @@ TEST(FileSharing, TwoRegistriesSeeEachOther) {
     return FindEvent(seen, EventType::kDelete, "svc", "from-b") >= 0;
   }));
   std::vector<WatchEvent> events = recorder.events();
-  EXPECT_EQ(events.back().version, 3);
+  ASSERT_TRUE(a.GetService("svc", &s).ok());
+  EXPECT_GT(events.back().version, both);
+  EXPECT_EQ(events.back().version, s.version);
   EXPECT_EQ(FindEvent(events, EventType::kCreate, "svc", "from-a"), 1);
   EXPECT_EQ(FindEvent(events, EventType::kCreate, "svc", "from-b"), 2);
 }
@@ -79,7 +83,6 @@ TEST(FileSharing, ConcurrentRegistersFromThreadsAllLand) {
   size_t total = 0;
   for (const Service& s : all) total += s.instance_count();
   EXPECT_EQ(total, static_cast<size_t>(kThreads * kEach));
-  EXPECT_EQ(ReadJson(path)["revision"], kThreads * kEach);
 }
 
 // Registers `count` instances named <prefix><n> through a registry of its
@@ -123,7 +126,6 @@ TEST(FileSharing, TwoProcessesRegisterConcurrently) {
   size_t total = 0;
   for (const Service& s : all) total += s.instance_count();
   EXPECT_EQ(total, static_cast<size_t>(2 * kEach));
-  EXPECT_EQ(ReadJson(path)["revision"], 2 * kEach);
 }
 
 }  // namespace

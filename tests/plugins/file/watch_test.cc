@@ -16,40 +16,18 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class FileWatchTest : public ::testing::Test {
- protected:
-  void SetUp() override { ASSERT_TRUE(OpenFileRegistry(path_, &registry_, &log_).ok()); }
+using FileWatchTest = WatchedFileTest;
 
-  void StartWatch() {
-    Status s = registry_.StartWatch(recorder_.Callback(), &watch_);
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_TRUE(recorder_.WaitFor(HasSynced));
-  }
-
-  static bool HasSynced(const std::vector<WatchEvent>& events) {
-    for (const WatchEvent& e : events) {
-      if (e.type == EventType::kSynced) return true;
-    }
-    return false;
-  }
-
-  TempDir dir_;
-  std::string path_ = dir_.Join("registry.json");
-  LogRecorder log_;
-  Registry registry_;
-  EventRecorder recorder_;
-  std::unique_ptr<Watch> watch_;
-};
-
-// Checks the version rules over a stream of events: strictly increasing per
-// service. Returns each service's last event version.
+// Checks the version rule over a stream of events: per service, never
+// going back (the events that bring a service to one state share its
+// version). Returns each service's last event version.
 std::map<std::string, int64_t> CheckVersions(const std::vector<WatchEvent>& events) {
   std::map<std::string, int64_t> last;
   for (const WatchEvent& e : events) {
     if (e.type == EventType::kSynced || e.type == EventType::kError) continue;
     auto it = last.find(e.service_name);
     if (it != last.end()) {
-      EXPECT_GT(e.version, it->second) << EventTypeName(e.type) << " of " << e.service_name;
+      EXPECT_GE(e.version, it->second) << EventTypeName(e.type) << " of " << e.service_name;
     }
     last[e.service_name] = e.version;
   }
@@ -69,14 +47,18 @@ TEST_F(FileWatchTest, InitialStateThenSynced) {
   StartWatch();
   std::vector<WatchEvent> events = recorder_.events();
   ASSERT_EQ(events.size(), 5u);
-  // In version order, i.e. the order they were made.
+  // Each service's state at its version: "b" was last changed first.
   EXPECT_EQ(FindEvent(events, EventType::kCreate, "b", "1"), 0);
   EXPECT_EQ(FindEvent(events, EventType::kCreate, "a", "1"), 1);
-  EXPECT_EQ(events[2].info, EventInfo::kProperty);
-  EXPECT_EQ(events[2].property.attrs.at("1").at("k"), "v");
-  EXPECT_EQ(FindEvent(events, EventType::kCreate, "a", "2"), 3);
+  EXPECT_EQ(FindEvent(events, EventType::kCreate, "a", "2"), 2);
+  EXPECT_EQ(events[3].info, EventInfo::kProperty);
+  EXPECT_EQ(events[3].property.attrs.at("1").at("k"), "v");
   EXPECT_EQ(events[4].type, EventType::kSynced);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(events[i].version, i + 1);
+  Service a, b;
+  ASSERT_TRUE(registry_.GetService("a", &a).ok());
+  ASSERT_TRUE(registry_.GetService("b", &b).ok());
+  EXPECT_EQ(events[0].version, b.version);
+  for (int i = 1; i < 4; ++i) EXPECT_EQ(events[i].version, a.version);  // the delete of "gone" included
 }
 
 TEST_F(FileWatchTest, LiveChangesWithVersions) {
@@ -111,8 +93,9 @@ TEST_F(FileWatchTest, LiveChangesWithVersions) {
   EXPECT_EQ(events[4].type, EventType::kDelete);
   EXPECT_EQ(events[4].instance.id, "a");
   EXPECT_EQ(events[4].service_name, "svc");
+  // Each change waited for its event, so each is a state of its own.
+  for (size_t i = 2; i < events.size(); ++i) EXPECT_GT(events[i].version, events[i - 1].version);
   std::map<std::string, int64_t> last = CheckVersions(events);
-  EXPECT_EQ(last["svc"], 4);  // create, modify, property, delete
   Service s;
   ASSERT_TRUE(registry_.GetService("svc", &s).ok());
   EXPECT_EQ(s.version, last["svc"]);
@@ -174,7 +157,7 @@ TEST_F(FileWatchTest, ExpiryIsReportedWithoutAnyWriter) {
   EXPECT_FALSE(ReadJson(path_)["services"]["svc"]["instances"].contains("short"));
 }
 
-TEST_F(FileWatchTest, SeveralExpiriesInOneServiceGetDistinctVersions) {
+TEST_F(FileWatchTest, SeveralExpiriesInOneServiceEndAtItsVersion) {
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "keep")).ok());
   StartWatch();
   for (const char* id : {"x", "y", "z"}) {
@@ -204,13 +187,15 @@ TEST_F(FileWatchTest, CorruptFileIsReportedOnceAndRecovered) {
   EXPECT_NE(events.back().message.find(path_), std::string::npos) << events.back().message;
   EXPECT_EQ(events.back().info, EventInfo::kNone);
   WriteBytes(path_, "");  // still broken: no second ERROR
-  // Fixed by hand: back to the good content plus one more instance.
+  // Fixed by hand: back to the good content plus one more instance, at a
+  // revision of its own.
   nlohmann::json doc = nlohmann::json::parse(good);
-  doc["revision"] = 2;
-  doc["services"]["svc"]["version"] = 2;
+  const int64_t revision = doc["revision"].get<int64_t>() + 1;
+  doc["revision"] = revision;
+  doc["services"]["svc"]["version"] = revision;
   doc["services"]["svc"]["instances"]["b"] = doc["services"]["svc"]["instances"]["a"];
   doc["services"]["svc"]["instances"]["b"]["data"]["id"] = "b";
-  doc["services"]["svc"]["instances"]["b"]["version"] = 2;
+  doc["services"]["svc"]["instances"]["b"]["version"] = revision;
   WriteBytes(path_, doc.dump());
   ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
     return FindEvent(seen, EventType::kCreate, "svc", "b") >= 0;
