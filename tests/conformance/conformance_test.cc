@@ -296,6 +296,8 @@ TEST_P(Conformance, WatchReportsLiveChangesWithIncreasingVersions) {
   ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kCreate, EventInfo::kProperty, svc, ""); },
                       milliseconds(10000)));
   ASSERT_TRUE(registry_.Register(MakeInstance(svc, "l2")).ok());
+  ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kCreate, EventInfo::kInstance, svc, "l2"); },
+                      milliseconds(10000)));
   ASSERT_TRUE(registry_.Deregister(svc, "l1").ok());
   ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kDelete, EventInfo::kInstance, svc, "l1"); },
                       milliseconds(10000)));
@@ -391,6 +393,10 @@ TEST_P(Conformance, WatchesAndGetAgreeOnVersions) {
   p.service_name = svc;
   p.attrs["g1"]["k"] = "v";
   ASSERT_TRUE(registry_.SetProperty(p).ok());
+  // Seen before it goes: a watch may coalesce a create and delete into nothing.
+  ASSERT_TRUE(WaitFor([&] { return live.Has(EventType::kCreate, EventInfo::kProperty, svc, "") &&
+                                   live.Has(EventType::kCreate, EventInfo::kInstance, svc, "g2"); },
+                      milliseconds(10000)));
   ASSERT_TRUE(registry_.Deregister(svc, "g2").ok());
   ASSERT_TRUE(WaitFor([&] { return live.Has(EventType::kDelete, EventInfo::kInstance, svc, "g2"); },
                       milliseconds(10000)));

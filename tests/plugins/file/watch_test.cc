@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "file_test_util.h"
+#include "support/version_rule.h"
 
 namespace kreg {
 namespace file_test {
@@ -18,18 +19,14 @@ using std::chrono::milliseconds;
 
 using FileWatchTest = WatchedFileTest;
 
-// Checks the version rule over a stream of events: per service, never
-// going back (the events that bring a service to one state share its
-// version). Returns each service's last event version.
+// Checks `events` against the version rule (support/version_rule.h).
+// Returns each service's last event version.
 std::map<std::string, int64_t> CheckVersions(const std::vector<WatchEvent>& events) {
+  kreg::testing::VersionRule rule;
   std::map<std::string, int64_t> last;
   for (const WatchEvent& e : events) {
-    if (e.type == EventType::kSynced || e.type == EventType::kError) continue;
-    auto it = last.find(e.service_name);
-    if (it != last.end()) {
-      EXPECT_GE(e.version, it->second) << EventTypeName(e.type) << " of " << e.service_name;
-    }
-    last[e.service_name] = e.version;
+    EXPECT_EQ(rule.Check(e), "");
+    if (e.type != EventType::kSynced && e.type != EventType::kError) last[e.service_name] = e.version;
   }
   return last;
 }
