@@ -1,0 +1,308 @@
+// Held instances against other clients: a held node deleted behind the
+// backend's back comes back; a node of another live session is never
+// deleted, and the backend's own node takes its place the moment it goes;
+// lapsed leases are deleted together.
+#include <signal.h>
+
+#include <atomic>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "format/json_format.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+#include "zk_test_util.h"
+
+namespace kreg {
+namespace testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+int64_t Owner(RawClient& raw, const std::string& path) {
+  Stat stat{};
+  return raw.Exists(path, &stat) == ZOK ? stat.ephemeralOwner : -1;
+}
+
+std::string Hex(int64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+OpenOptions DebugOptions(const ZooKeeperServer& zk, LogCapture& log) {
+  OpenOptions o = ZkOptions(zk);
+  o.log = log.Sink();
+  o.log_level = KREG_LOG_DEBUG;
+  return o;
+}
+
+TEST(ZooKeeperHeld, ANodeDeletedBySomeoneElseIsRecreatedWithTheSameData) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  LogCapture log;
+  Registry r;
+  ASSERT_TRUE(OpenZk(DebugOptions(*zk, log), &r).ok());
+  RawClient raw(zk->connect_string());
+  ASSERT_TRUE(raw.connected());
+  const std::string path = "/discovery/svc/instance/a";
+  RegisterOptions long_lease;
+  long_lease.ttl = seconds(120);
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a"), long_lease).ok());
+  std::string registered;
+  ASSERT_EQ(raw.Get(path, &registered), ZOK);
+
+  // Twice, and once after a refresh: the watch is set again after each
+  // notification, not only once.
+  for (int round = 0; round < 3; ++round) {
+    if (round == 2) {
+      RegisterOptions refresh = long_lease;
+      refresh.refresh = true;
+      Instance changed = MakeInstance("svc", "a");
+      changed.hostname = "refreshed";
+      ASSERT_TRUE(r.Register(changed, refresh).ok());
+      ASSERT_EQ(raw.Get(path, &registered), ZOK);
+      ASSERT_NE(registered.find("refreshed"), std::string::npos) << registered;
+      std::this_thread::sleep_for(milliseconds(500));  // the refresh's own notification is seen
+    }
+    ASSERT_EQ(raw.Delete(path), ZOK) << round;
+    ASSERT_TRUE(WaitFor([&] { return raw.Exists(path) == ZOK; }, seconds(3)))
+        << "round " << round << ": the held instance did not come back\n" << log.All();
+    std::string data;
+    Stat stat{};
+    ASSERT_EQ(raw.Get(path, &data, &stat), ZOK);
+    EXPECT_EQ(data, registered) << round;
+    EXPECT_NE(stat.ephemeralOwner, 0) << round;
+  }
+  EXPECT_TRUE(log.Contains(path + " was deleted by another client", KREG_LOG_WARN)) << log.All();
+  Service svc;
+  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  EXPECT_EQ(InstancesById(svc).count("a"), 1u);
+}
+
+TEST(ZooKeeperHeld, DeregisteredAndLapsedInstancesStayDeleted) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  LogCapture log;
+  Registry r;
+  ASSERT_TRUE(OpenZk(DebugOptions(*zk, log), &r).ok());
+  RawClient raw(zk->connect_string());
+  ASSERT_TRUE(raw.connected());
+  RegisterOptions short_lease;
+  short_lease.ttl = milliseconds(500);
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "gone")).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "lapsed"), short_lease).ok());
+  std::this_thread::sleep_for(milliseconds(300));  // both watched
+  ASSERT_TRUE(r.Deregister("svc", "gone").ok());
+  ASSERT_TRUE(WaitFor([&] { return raw.Exists("/discovery/svc/instance/lapsed") == ZNONODE; }, seconds(5)));
+  std::this_thread::sleep_for(seconds(1));
+  EXPECT_EQ(raw.Exists("/discovery/svc/instance/gone"), ZNONODE) << log.All();
+  EXPECT_EQ(raw.Exists("/discovery/svc/instance/lapsed"), ZNONODE) << log.All();
+  EXPECT_FALSE(log.Contains("deleted by another client")) << log.All();
+}
+
+// A client cannot tell a dead session from a live one: a node of any other
+// session is left alone, and the backend's own node replaces it once it
+// goes (deleted, or its session closed).
+TEST(ZooKeeperHeld, ALiveSessionsNodeIsNeverStolen) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  auto other = std::make_unique<RawClient>(zk->connect_string());
+  ASSERT_TRUE(other->connected());
+  ASSERT_EQ(other->CreateAll("/discovery/svc/instance", ""), ZOK);
+  Instance theirs = MakeInstance("svc", "x");
+  theirs.hostname = "their-host";
+  const std::string their_json = format::EncodeInstance(theirs);
+  for (const char* id : {"x", "y"}) {
+    theirs.id = id;
+    std::string json = format::EncodeInstance(theirs);
+    ASSERT_EQ(zoo_create(other->handle(), (std::string("/discovery/svc/instance/") + id).c_str(), json.data(),
+                         static_cast<int>(json.size()), &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, nullptr, 0),
+              ZOK);
+  }
+  const int64_t their_session = zoo_client_id(other->handle())->client_id;
+
+  LogCapture log;
+  Registry r;
+  ASSERT_TRUE(OpenZk(DebugOptions(*zk, log), &r).ok());
+  RawClient raw(zk->connect_string());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "x")).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "y")).ok());
+  std::this_thread::sleep_for(milliseconds(500));
+  EXPECT_EQ(Owner(raw, "/discovery/svc/instance/x"), their_session) << "not deleted\n" << log.All();
+  EXPECT_EQ(Owner(raw, "/discovery/svc/instance/y"), their_session) << "not deleted\n" << log.All();
+  EXPECT_TRUE(log.Contains(Hex(their_session), KREG_LOG_DEBUG)) << log.All();
+  Service svc;
+  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  auto listed = InstancesById(svc);
+  ASSERT_EQ(listed.count("x"), 1u) << "listed, with the other owner's data";
+  EXPECT_EQ(listed["x"].hostname, "their-host");
+  // A keepalive and a refresh while waiting write nothing to their node.
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "x")).ok());
+  RegisterOptions refresh;
+  refresh.refresh = true;
+  Instance mine = MakeInstance("svc", "x");
+  mine.hostname = "my-refreshed-host";
+  ASSERT_TRUE(r.Register(mine, refresh).ok());
+  std::string data;
+  ASSERT_EQ(raw.Get("/discovery/svc/instance/x", &data), ZOK);
+  EXPECT_EQ(data, their_json);
+
+  // Deleted by its owner: ours appears, with the refreshed data.
+  ASSERT_EQ(other->Delete("/discovery/svc/instance/x"), ZOK);
+  auto mine_now = [&](const std::string& id) {
+    int64_t owner = Owner(raw, "/discovery/svc/instance/" + id);
+    return owner > 0 && owner != their_session;
+  };
+  ASSERT_TRUE(WaitFor([&] { return mine_now("x"); }, seconds(3))) << log.All();
+  ASSERT_EQ(raw.Get("/discovery/svc/instance/x", &data), ZOK);
+  EXPECT_NE(data.find("my-refreshed-host"), std::string::npos) << data;
+  // Its session closed: ours appears.
+  other.reset();
+  ASSERT_TRUE(WaitFor([&] { return mine_now("y"); }, seconds(3))) << log.All();
+  ASSERT_EQ(raw.Get("/discovery/svc/instance/y", &data), ZOK);
+  EXPECT_NE(data.find("host-y"), std::string::npos) << data;
+  EXPECT_FALSE(log.Contains("deleted by another client")) << "their node going is no surprise\n" << log.All();
+}
+
+// A deregister, or a lapsed lease, of an instance whose path another
+// session holds deletes nothing of theirs.
+TEST(ZooKeeperHeld, DeregisterAndLapseLeaveAnotherSessionsNode) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  RawClient other(zk->connect_string());
+  ASSERT_TRUE(other.connected());
+  ASSERT_EQ(other.CreateAll("/discovery/svc/instance", ""), ZOK);
+  for (const char* id : {"d", "l"}) {
+    ASSERT_EQ(zoo_create(other.handle(), (std::string("/discovery/svc/instance/") + id).c_str(), "{}", 2,
+                         &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, nullptr, 0),
+              ZOK);
+  }
+  const int64_t their_session = zoo_client_id(other.handle())->client_id;
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  RegisterOptions short_lease;
+  short_lease.ttl = milliseconds(300);
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "d")).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "l"), short_lease).ok());
+  ASSERT_TRUE(r.Deregister("svc", "d").ok());
+  std::this_thread::sleep_for(seconds(1));
+  EXPECT_EQ(Owner(other, "/discovery/svc/instance/d"), their_session);
+  EXPECT_EQ(Owner(other, "/discovery/svc/instance/l"), their_session);
+}
+
+// A keeper killed with -9 and restarted at once meets its own old node,
+// held by a session that is dead but not yet expired. The new process
+// cannot tell it from a live one: it waits, and its node replaces the old
+// one the moment the old session expires, leaving no gap.
+TEST(ZooKeeperHeld, AHolderRestartedAfterKill9TakesOverWithoutAGap) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  TempDir dir;
+  std::string config = dir.WriteFile(
+      "zk.yaml", "registry:\n  plugin: zookeeper\n  plugin_dir: " KREG_TEST_PLUGIN_DIR "\n  addrs: [" +
+                     zk->addr(0) + "]\n  timeout: 10s\n  options: {session_timeout: 4s}\nlog:\n  level: warn\n");
+  auto holder = [&](const std::string& hostname) {
+    return std::make_unique<Process>(
+        std::vector<std::string>{std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", config, "register",
+                                 "--service", "held", "--id", "h", "--hostname", hostname, "--ttl", "60s", "--hold"},
+        dir.path());
+  };
+  auto registered = [](Process& p) { return p.Stdout().find("registered") != std::string::npos; };
+  RawClient raw(zk->connect_string());
+  ASSERT_TRUE(raw.connected());
+  const std::string path = "/discovery/held/instance/h";
+
+  auto first = holder("first");
+  ASSERT_TRUE(WaitFor([&] { return registered(*first); }, seconds(30))) << first->Stderr();
+  const int64_t old_owner = Owner(raw, path);
+  ASSERT_GT(old_owner, 0);
+  first->Signal(SIGKILL);
+  ASSERT_EQ(first->Wait(), 128 + SIGKILL);
+  auto killed = std::chrono::steady_clock::now();
+  auto second = holder("second");
+
+  // Polls the node until it has been the new holder's for 2 s, measuring
+  // the longest time it was missing.
+  std::atomic<bool> second_registered{false};
+  std::thread waiter([&] {
+    second_registered = WaitFor([&] { return registered(*second); }, seconds(30));
+  });
+  auto longest_gap = milliseconds(0);
+  std::chrono::steady_clock::time_point missing_since{}, taken_over{};
+  bool missing = false;
+  int64_t owner_when_registered = 0;
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    Stat stat{};
+    int rc = raw.Exists(path, &stat);
+    if (rc == ZNONODE && !missing) {
+      missing = true;
+      missing_since = now;
+    } else if (rc == ZOK && missing) {
+      missing = false;
+      longest_gap = std::max(longest_gap, std::chrono::duration_cast<milliseconds>(now - missing_since));
+    }
+    if (second_registered && owner_when_registered == 0 && rc == ZOK) owner_when_registered = stat.ephemeralOwner;
+    if (rc == ZOK && stat.ephemeralOwner != old_owner && taken_over == std::chrono::steady_clock::time_point{}) {
+      taken_over = now;
+    }
+    if (taken_over != std::chrono::steady_clock::time_point{} && now - taken_over > seconds(2)) break;
+    if (now - killed > seconds(30)) break;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  waiter.join();
+  ASSERT_TRUE(second_registered) << second->Stderr();
+  ASSERT_NE(taken_over, std::chrono::steady_clock::time_point{}) << "never taken over\n" << second->Stderr();
+  EXPECT_EQ(owner_when_registered, old_owner) << "the old node must not be deleted while its session lives";
+  EXPECT_LT(taken_over - killed, seconds(12)) << "about the old session's timeout (4 s) after the kill";
+  EXPECT_LT(longest_gap, milliseconds(500)) << "the instance was missing that long";
+  EXPECT_FALSE(missing) << "gone again after the takeover";
+  std::string data;
+  ASSERT_EQ(raw.Get(path, &data), ZOK);
+  EXPECT_NE(data.find("\"second\""), std::string::npos) << data;
+  EXPECT_TRUE(second->running()) << second->Stderr();
+}
+
+// Leases lapsing together are deleted together, not one round trip at a
+// time.
+TEST(ZooKeeperHeld, ManyLapsedLeasesAreDeletedTogether) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  LogCapture log;
+  Registry r;
+  OpenOptions o = DebugOptions(*zk, log);
+  o.timeout = seconds(30);
+  ASSERT_TRUE(OpenZk(o, &r).ok());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 250;
+  RegisterOptions lease;
+  lease.ttl = seconds(3);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Status s = r.Register(MakeInstance("svc", "i" + std::to_string(t * kPerThread + i)), lease);
+        if (!s.ok()) ADD_FAILURE() << s.ToString();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto all_registered = std::chrono::steady_clock::now();
+  RawClient raw(zk->connect_string());
+  ASSERT_TRUE(raw.connected());
+  std::vector<std::string> children;
+  ASSERT_EQ(raw.Children("/discovery/svc/instance", &children), ZOK);
+  ASSERT_EQ(children.size(), size_t{kThreads * kPerThread});
+
+  auto gone = [&] {
+    std::vector<std::string> left;
+    return raw.Children("/discovery/svc/instance", &left) == ZOK && left.empty();
+  };
+  ASSERT_TRUE(WaitFor(gone, seconds(60)));
+  // Every lease has lapsed 3 s after the last register; the sweep takes
+  // a few pipelined round trips on top.
+  EXPECT_LT(std::chrono::steady_clock::now() - all_registered, lease.ttl + seconds(2));
+  EXPECT_FALSE(log.Contains("delete failed", KREG_LOG_WARN)) << log.All();
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace kreg
