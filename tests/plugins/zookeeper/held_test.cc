@@ -32,26 +32,35 @@ std::string Hex(int64_t v) {
   return buf;
 }
 
-OpenOptions DebugOptions(const ZooKeeperServer& zk, LogCapture& log) {
-  OpenOptions o = ZkOptions(zk);
-  o.log = log.Sink();
-  o.log_level = KREG_LOG_DEBUG;
-  return o;
-}
+// A server, a registry on it logging at debug level, and a raw client to
+// act behind the registry's back.
+class ZooKeeperHeld : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    zk_ = ZooKeeperServer::Start(1, &error);
+    ASSERT_NE(zk_, nullptr) << error;
+    OpenOptions o = ZkOptions(*zk_);
+    o.log = log_.Sink();
+    o.log_level = KREG_LOG_DEBUG;
+    ASSERT_TRUE(OpenZk(o, &registry_).ok());
+    raw_ = std::make_unique<RawClient>(zk_->connect_string());
+    ASSERT_TRUE(raw_->connected());
+  }
 
-TEST(ZooKeeperHeld, ANodeDeletedBySomeoneElseIsRecreatedWithTheSameData) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  LogCapture log;
-  Registry r;
-  ASSERT_TRUE(OpenZk(DebugOptions(*zk, log), &r).ok());
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
+  std::unique_ptr<ZooKeeperServer> zk_;
+  LogCapture log_;
+  Registry registry_;
+  std::unique_ptr<RawClient> raw_;
+};
+
+TEST_F(ZooKeeperHeld, ANodeDeletedBySomeoneElseIsRecreatedWithTheSameData) {
   const std::string path = "/discovery/svc/instance/a";
   RegisterOptions long_lease;
   long_lease.ttl = seconds(120);
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "a"), long_lease).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a"), long_lease).ok());
   std::string registered;
-  ASSERT_EQ(raw.Get(path, &registered), ZOK);
+  ASSERT_EQ(raw_->Get(path, &registered), ZOK);
 
   // Twice, and once after a refresh: the watch is set again after each
   // notification, not only once.
@@ -61,52 +70,45 @@ TEST(ZooKeeperHeld, ANodeDeletedBySomeoneElseIsRecreatedWithTheSameData) {
       refresh.refresh = true;
       Instance changed = MakeInstance("svc", "a");
       changed.hostname = "refreshed";
-      ASSERT_TRUE(r.Register(changed, refresh).ok());
-      ASSERT_EQ(raw.Get(path, &registered), ZOK);
+      ASSERT_TRUE(registry_.Register(changed, refresh).ok());
+      ASSERT_EQ(raw_->Get(path, &registered), ZOK);
       ASSERT_NE(registered.find("refreshed"), std::string::npos) << registered;
       std::this_thread::sleep_for(milliseconds(500));  // the refresh's own notification is seen
     }
-    ASSERT_EQ(raw.Delete(path), ZOK) << round;
-    ASSERT_TRUE(WaitFor([&] { return raw.Exists(path) == ZOK; }, seconds(3)))
-        << "round " << round << ": the held instance did not come back\n" << log.All();
+    ASSERT_EQ(raw_->Delete(path), ZOK) << round;
+    ASSERT_TRUE(WaitFor([&] { return raw_->Exists(path) == ZOK; }, seconds(3)))
+        << "round " << round << ": the held instance did not come back\n" << log_.All();
     std::string data;
     Stat stat{};
-    ASSERT_EQ(raw.Get(path, &data, &stat), ZOK);
+    ASSERT_EQ(raw_->Get(path, &data, &stat), ZOK);
     EXPECT_EQ(data, registered) << round;
     EXPECT_NE(stat.ephemeralOwner, 0) << round;
   }
-  EXPECT_TRUE(log.Contains(path + " was deleted by another client", KREG_LOG_WARN)) << log.All();
+  EXPECT_TRUE(log_.Contains(path + " was deleted by another client", KREG_LOG_WARN)) << log_.All();
   Service svc;
-  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  ASSERT_TRUE(registry_.GetService("svc", &svc).ok());
   EXPECT_EQ(InstancesById(svc).count("a"), 1u);
 }
 
-TEST(ZooKeeperHeld, DeregisteredAndLapsedInstancesStayDeleted) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  LogCapture log;
-  Registry r;
-  ASSERT_TRUE(OpenZk(DebugOptions(*zk, log), &r).ok());
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
+TEST_F(ZooKeeperHeld, DeregisteredAndLapsedInstancesStayDeleted) {
   RegisterOptions short_lease;
   short_lease.ttl = milliseconds(500);
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "gone")).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "lapsed"), short_lease).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "gone")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "lapsed"), short_lease).ok());
   std::this_thread::sleep_for(milliseconds(300));  // both watched
-  ASSERT_TRUE(r.Deregister("svc", "gone").ok());
-  ASSERT_TRUE(WaitFor([&] { return raw.Exists("/discovery/svc/instance/lapsed") == ZNONODE; }, seconds(5)));
+  ASSERT_TRUE(registry_.Deregister("svc", "gone").ok());
+  ASSERT_TRUE(WaitFor([&] { return raw_->Exists("/discovery/svc/instance/lapsed") == ZNONODE; }, seconds(5)));
   std::this_thread::sleep_for(seconds(1));
-  EXPECT_EQ(raw.Exists("/discovery/svc/instance/gone"), ZNONODE) << log.All();
-  EXPECT_EQ(raw.Exists("/discovery/svc/instance/lapsed"), ZNONODE) << log.All();
-  EXPECT_FALSE(log.Contains("deleted by another client")) << log.All();
+  EXPECT_EQ(raw_->Exists("/discovery/svc/instance/gone"), ZNONODE) << log_.All();
+  EXPECT_EQ(raw_->Exists("/discovery/svc/instance/lapsed"), ZNONODE) << log_.All();
+  EXPECT_FALSE(log_.Contains("deleted by another client")) << log_.All();
 }
 
 // A client cannot tell a dead session from a live one: a node of any other
 // session is left alone, and the backend's own node replaces it once it
 // goes (deleted, or its session closed).
-TEST(ZooKeeperHeld, ALiveSessionsNodeIsNeverStolen) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  auto other = std::make_unique<RawClient>(zk->connect_string());
+TEST_F(ZooKeeperHeld, ALiveSessionsNodeIsNeverStolen) {
+  auto other = std::make_unique<RawClient>(zk_->connect_string());
   ASSERT_TRUE(other->connected());
   ASSERT_EQ(other->CreateAll("/discovery/svc/instance", ""), ZOK);
   Instance theirs = MakeInstance("svc", "x");
@@ -121,55 +123,49 @@ TEST(ZooKeeperHeld, ALiveSessionsNodeIsNeverStolen) {
   }
   const int64_t their_session = zoo_client_id(other->handle())->client_id;
 
-  LogCapture log;
-  Registry r;
-  ASSERT_TRUE(OpenZk(DebugOptions(*zk, log), &r).ok());
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "x")).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "y")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "x")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "y")).ok());
   std::this_thread::sleep_for(milliseconds(500));
-  EXPECT_EQ(Owner(raw, "/discovery/svc/instance/x"), their_session) << "not deleted\n" << log.All();
-  EXPECT_EQ(Owner(raw, "/discovery/svc/instance/y"), their_session) << "not deleted\n" << log.All();
-  EXPECT_TRUE(log.Contains(Hex(their_session), KREG_LOG_DEBUG)) << log.All();
+  EXPECT_EQ(Owner(*raw_, "/discovery/svc/instance/x"), their_session) << "not deleted\n" << log_.All();
+  EXPECT_EQ(Owner(*raw_, "/discovery/svc/instance/y"), their_session) << "not deleted\n" << log_.All();
+  EXPECT_TRUE(log_.Contains(Hex(their_session), KREG_LOG_DEBUG)) << log_.All();
   Service svc;
-  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  ASSERT_TRUE(registry_.GetService("svc", &svc).ok());
   auto listed = InstancesById(svc);
   ASSERT_EQ(listed.count("x"), 1u) << "listed, with the other owner's data";
   EXPECT_EQ(listed["x"].hostname, "their-host");
   // A keepalive and a refresh while waiting write nothing to their node.
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "x")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "x")).ok());
   RegisterOptions refresh;
   refresh.refresh = true;
   Instance mine = MakeInstance("svc", "x");
   mine.hostname = "my-refreshed-host";
-  ASSERT_TRUE(r.Register(mine, refresh).ok());
+  ASSERT_TRUE(registry_.Register(mine, refresh).ok());
   std::string data;
-  ASSERT_EQ(raw.Get("/discovery/svc/instance/x", &data), ZOK);
+  ASSERT_EQ(raw_->Get("/discovery/svc/instance/x", &data), ZOK);
   EXPECT_EQ(data, their_json);
 
   // Deleted by its owner: ours appears, with the refreshed data.
   ASSERT_EQ(other->Delete("/discovery/svc/instance/x"), ZOK);
   auto mine_now = [&](const std::string& id) {
-    int64_t owner = Owner(raw, "/discovery/svc/instance/" + id);
+    int64_t owner = Owner(*raw_, "/discovery/svc/instance/" + id);
     return owner > 0 && owner != their_session;
   };
-  ASSERT_TRUE(WaitFor([&] { return mine_now("x"); }, seconds(3))) << log.All();
-  ASSERT_EQ(raw.Get("/discovery/svc/instance/x", &data), ZOK);
+  ASSERT_TRUE(WaitFor([&] { return mine_now("x"); }, seconds(3))) << log_.All();
+  ASSERT_EQ(raw_->Get("/discovery/svc/instance/x", &data), ZOK);
   EXPECT_NE(data.find("my-refreshed-host"), std::string::npos) << data;
   // Its session closed: ours appears.
   other.reset();
-  ASSERT_TRUE(WaitFor([&] { return mine_now("y"); }, seconds(3))) << log.All();
-  ASSERT_EQ(raw.Get("/discovery/svc/instance/y", &data), ZOK);
+  ASSERT_TRUE(WaitFor([&] { return mine_now("y"); }, seconds(3))) << log_.All();
+  ASSERT_EQ(raw_->Get("/discovery/svc/instance/y", &data), ZOK);
   EXPECT_NE(data.find("host-y"), std::string::npos) << data;
-  EXPECT_FALSE(log.Contains("deleted by another client")) << "their node going is no surprise\n" << log.All();
+  EXPECT_FALSE(log_.Contains("deleted by another client")) << "their node going is no surprise\n" << log_.All();
 }
 
 // A deregister, or a lapsed lease, of an instance whose path another
 // session holds deletes nothing of theirs.
-TEST(ZooKeeperHeld, DeregisterAndLapseLeaveAnotherSessionsNode) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  RawClient other(zk->connect_string());
+TEST_F(ZooKeeperHeld, DeregisterAndLapseLeaveAnotherSessionsNode) {
+  RawClient other(zk_->connect_string());
   ASSERT_TRUE(other.connected());
   ASSERT_EQ(other.CreateAll("/discovery/svc/instance", ""), ZOK);
   for (const char* id : {"d", "l"}) {
@@ -178,13 +174,11 @@ TEST(ZooKeeperHeld, DeregisterAndLapseLeaveAnotherSessionsNode) {
               ZOK);
   }
   const int64_t their_session = zoo_client_id(other.handle())->client_id;
-  Registry r;
-  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
   RegisterOptions short_lease;
   short_lease.ttl = milliseconds(300);
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "d")).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "l"), short_lease).ok());
-  ASSERT_TRUE(r.Deregister("svc", "d").ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "d")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "l"), short_lease).ok());
+  ASSERT_TRUE(registry_.Deregister("svc", "d").ok());
   std::this_thread::sleep_for(seconds(1));
   EXPECT_EQ(Owner(other, "/discovery/svc/instance/d"), their_session);
   EXPECT_EQ(Owner(other, "/discovery/svc/instance/l"), their_session);
@@ -194,12 +188,11 @@ TEST(ZooKeeperHeld, DeregisterAndLapseLeaveAnotherSessionsNode) {
 // held by a session that is dead but not yet expired. The new process
 // cannot tell it from a live one: it waits, and its node replaces the old
 // one the moment the old session expires, leaving no gap.
-TEST(ZooKeeperHeld, AHolderRestartedAfterKill9TakesOverWithoutAGap) {
-  KREG_START_ZOOKEEPER(zk, 1);
+TEST_F(ZooKeeperHeld, AHolderRestartedAfterKill9TakesOverWithoutAGap) {
   TempDir dir;
   std::string config = dir.WriteFile(
       "zk.yaml", "registry:\n  plugin: zookeeper\n  plugin_dir: " KREG_TEST_PLUGIN_DIR "\n  addrs: [" +
-                     zk->addr(0) + "]\n  timeout: 10s\n  options: {session_timeout: 4s}\nlog:\n  level: warn\n");
+                     zk_->addr(0) + "]\n  timeout: 10s\n  options: {session_timeout: 4s}\nlog:\n  level: warn\n");
   auto holder = [&](const std::string& hostname) {
     return std::make_unique<Process>(
         std::vector<std::string>{std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", config, "register",
@@ -207,13 +200,11 @@ TEST(ZooKeeperHeld, AHolderRestartedAfterKill9TakesOverWithoutAGap) {
         dir.path());
   };
   auto registered = [](Process& p) { return p.Stdout().find("registered") != std::string::npos; };
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
   const std::string path = "/discovery/held/instance/h";
 
   auto first = holder("first");
   ASSERT_TRUE(WaitFor([&] { return registered(*first); }, seconds(30))) << first->Stderr();
-  const int64_t old_owner = Owner(raw, path);
+  const int64_t old_owner = Owner(*raw_, path);
   ASSERT_GT(old_owner, 0);
   first->Signal(SIGKILL);
   ASSERT_EQ(first->Wait(), 128 + SIGKILL);
@@ -233,7 +224,7 @@ TEST(ZooKeeperHeld, AHolderRestartedAfterKill9TakesOverWithoutAGap) {
   for (;;) {
     auto now = std::chrono::steady_clock::now();
     Stat stat{};
-    int rc = raw.Exists(path, &stat);
+    int rc = raw_->Exists(path, &stat);
     if (rc == ZNONODE && !missing) {
       missing = true;
       missing_since = now;
@@ -257,20 +248,14 @@ TEST(ZooKeeperHeld, AHolderRestartedAfterKill9TakesOverWithoutAGap) {
   EXPECT_LT(longest_gap, milliseconds(500)) << "the instance was missing that long";
   EXPECT_FALSE(missing) << "gone again after the takeover";
   std::string data;
-  ASSERT_EQ(raw.Get(path, &data), ZOK);
+  ASSERT_EQ(raw_->Get(path, &data), ZOK);
   EXPECT_NE(data.find("\"second\""), std::string::npos) << data;
   EXPECT_TRUE(second->running()) << second->Stderr();
 }
 
 // Leases lapsing together are deleted together, not one round trip at a
 // time.
-TEST(ZooKeeperHeld, ManyLapsedLeasesAreDeletedTogether) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  LogCapture log;
-  Registry r;
-  OpenOptions o = DebugOptions(*zk, log);
-  o.timeout = seconds(30);
-  ASSERT_TRUE(OpenZk(o, &r).ok());
+TEST_F(ZooKeeperHeld, ManyLapsedLeasesAreDeletedTogether) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 500;
   auto instance = [](int t, int i) { return MakeInstance("svc", "i" + std::to_string(t * kPerThread + i)); };
@@ -280,16 +265,14 @@ TEST(ZooKeeperHeld, ManyLapsedLeasesAreDeletedTogether) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
-        Status s = r.Register(instance(t, i), long_lease);
+        Status s = registry_.Register(instance(t, i), long_lease);
         if (!s.ok()) ADD_FAILURE() << s.ToString();
       }
     });
   }
   for (auto& t : threads) t.join();
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
   std::vector<std::string> children;
-  ASSERT_EQ(raw.Children("/discovery/svc/instance", &children), ZOK);
+  ASSERT_EQ(raw_->Children("/discovery/svc/instance", &children), ZOK);
   ASSERT_EQ(children.size(), size_t{kThreads * kPerThread});
 
   // Keepalives with a short TTL (no request each): every lease lapses at
@@ -297,17 +280,17 @@ TEST(ZooKeeperHeld, ManyLapsedLeasesAreDeletedTogether) {
   RegisterOptions short_lease;
   short_lease.ttl = seconds(1);
   for (int t = 0; t < kThreads; ++t) {
-    for (int i = 0; i < kPerThread; ++i) ASSERT_TRUE(r.Register(instance(t, i), short_lease).ok());
+    for (int i = 0; i < kPerThread; ++i) ASSERT_TRUE(registry_.Register(instance(t, i), short_lease).ok());
   }
   auto renewed = std::chrono::steady_clock::now();
   auto gone = [&] {
     std::vector<std::string> left;
-    return raw.Children("/discovery/svc/instance", &left) == ZOK && left.empty();
+    return raw_->Children("/discovery/svc/instance", &left) == ZOK && left.empty();
   };
   ASSERT_TRUE(WaitFor(gone, seconds(60)));
   // One delete at a time would take several seconds on top.
   EXPECT_LT(std::chrono::steady_clock::now() - renewed, short_lease.ttl + seconds(2));
-  EXPECT_FALSE(log.Contains("delete of their nodes failed", KREG_LOG_WARN)) << log.All();
+  EXPECT_FALSE(log_.Contains("delete of their nodes failed", KREG_LOG_WARN)) << log_.All();
 }
 
 }  // namespace
