@@ -21,10 +21,6 @@ int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 // outlives its TTL by at most this much.
 constexpr std::chrono::milliseconds kMaintainPeriod{200};
 
-// Lapsed leases deleted in one pipelined round: the stripe locks of their
-// keys are held meanwhile, which bounds how long a register waits.
-constexpr size_t kMaxDeletesAtOnce = 1000;
-
 }  // namespace
 
 Status ZkBackend::Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out) {
@@ -244,33 +240,47 @@ void ZkBackend::Maintain() {
 
 void ZkBackend::ExpireLeases() {
   std::vector<HeldInstance> lapsed = held_.TakeExpired(LeaseClock::now());
+  if (lapsed.empty()) return;
+  // One pipelined round of deletes per key stripe: holding the stripe's
+  // lock meanwhile keeps a register of one of its keys from creating the
+  // node a delete of the round then removes.
+  std::vector<std::vector<HeldInstance>> rounds(HeldInstances::kStripes);
+  for (HeldInstance& entry : lapsed) {
+    rounds[HeldInstances::Stripe(HeldInstances::Key(entry.service, entry.id))].push_back(std::move(entry));
+  }
+  const Deadline deadline = Deadline::After(options_.timeout, &stopping_);
   size_t deleted = 0;
   size_t failed = 0;
   std::string first_failure;
-  for (size_t begin = 0; begin < lapsed.size() && !stopping_.load(); begin += kMaxDeletesAtOnce) {
-    const size_t end = std::min(lapsed.size(), begin + kMaxDeletesAtOnce);
-    std::vector<std::string> keys;
-    for (size_t i = begin; i < end; ++i) keys.push_back(HeldInstances::Key(lapsed[i].service, lapsed[i].id));
-    auto key_locks = held_.LockKeys(keys);
-    std::vector<size_t> deleting;  // indexes into keys
+  for (size_t stripe = 0; stripe < rounds.size(); ++stripe) {
+    std::vector<HeldInstance>& round = rounds[stripe];
+    if (round.empty()) continue;
+    std::lock_guard<std::mutex> stripe_lock(held_.StripeLock(stripe));
+    std::vector<HeldInstance*> deleting;
     std::vector<std::string> paths;
-    for (size_t k = 0; k < keys.size(); ++k) {
-      const HeldInstance& entry = lapsed[begin + k];
-      if (held_.Contains(keys[k])) continue;  // registered again meanwhile
-      if (entry.waiting) continue;             // the node there is not ours
-      deleting.push_back(k);
+    for (HeldInstance& entry : round) {
+      if (held_.Contains(HeldInstances::Key(entry.service, entry.id))) continue;  // registered again meanwhile
+      if (entry.waiting) continue;  // the node there is not ours
+      deleting.push_back(&entry);
       paths.push_back(layout_.Instance(entry.service, entry.id));
     }
-    std::vector<Reply> replies = session_->DeleteMany(paths, Deadline::After(options_.timeout, &stopping_));
-    for (size_t j = 0; j < paths.size(); ++j) {
-      int rc = replies[j].rc;
+    // Once the deadline has passed nothing more is sent: the rest waits
+    // for the next sweep.
+    std::vector<Reply> replies(paths.size());
+    if (deadline.passed()) {
+      for (Reply& r : replies) r.rc = kDeadlineExceeded;
+    } else {
+      replies = session_->DeleteMany(paths, deadline);
+    }
+    for (size_t i = 0; i < paths.size(); ++i) {
+      int rc = replies[i].rc;
       if (rc == ZOK || rc == ZNONODE) {
         ++deleted;
         continue;
       }
-      if (failed++ == 0) first_failure = paths[j] + ": " + ZkErrorText(rc);
-      const size_t k = deleting[j];
-      held_.Put(keys[k], std::move(lapsed[begin + k]));  // the next sweep tries again
+      if (failed++ == 0) first_failure = paths[i] + ": " + ZkErrorText(rc);
+      HeldInstance& entry = *deleting[i];
+      held_.Put(HeldInstances::Key(entry.service, entry.id), std::move(entry));  // the next sweep tries again
     }
   }
   if (deleted != 0) log_.Debug("zookeeper: " + std::to_string(deleted) + " leases lapsed; deleted their nodes");

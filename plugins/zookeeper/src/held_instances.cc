@@ -99,15 +99,5 @@ void HeldInstances::SetJson(const std::string& key, std::string json) {
   if (it != entries_.end()) it->second.json = std::move(json);
 }
 
-std::vector<std::unique_lock<std::mutex>> HeldInstances::LockKeys(const std::vector<std::string>& keys) {
-  std::vector<bool> wanted(stripes_.size(), false);
-  for (const std::string& key : keys) wanted[Stripe(key)] = true;
-  std::vector<std::unique_lock<std::mutex>> locks;
-  for (size_t i = 0; i < stripes_.size(); ++i) {
-    if (wanted[i]) locks.emplace_back(stripes_[i]);
-  }
-  return locks;
-}
-
 }  // namespace zk
 }  // namespace kreg

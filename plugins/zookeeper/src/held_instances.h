@@ -80,16 +80,16 @@ class HeldInstances {
   // and re-creation of one key are serialized by it, so ZooKeeper and
   // this table agree on each key.
   std::mutex& KeyLock(const std::string& key) { return stripes_[Stripe(key)]; }
-  // Locks the stripes of all of `keys` (in stripe order, so two callers
-  // cannot deadlock; one key lock at a time is all anyone else takes).
-  std::vector<std::unique_lock<std::mutex>> LockKeys(const std::vector<std::string>& keys);
+  // The stripes themselves, for work done a stripe at a time (KeyLock(key)
+  // is StripeLock(Stripe(key))). Nobody holds two at once.
+  static constexpr size_t kStripes = 64;
+  static size_t Stripe(const std::string& key) { return std::hash<std::string>()(key) % kStripes; }
+  std::mutex& StripeLock(size_t stripe) { return stripes_[stripe]; }
 
  private:
-  size_t Stripe(const std::string& key) const { return std::hash<std::string>()(key) % stripes_.size(); }
-
   std::mutex mu_;
   std::unordered_map<std::string, HeldInstance> entries_;
-  std::array<std::mutex, 64> stripes_;
+  std::array<std::mutex, kStripes> stripes_;
 };
 
 }  // namespace zk
