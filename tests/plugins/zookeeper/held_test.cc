@@ -289,8 +289,9 @@ TEST_F(ZooKeeperHeld, ManyLapsedLeasesAreDeletedTogether) {
     return raw_->Children("/discovery/svc/instance", &left) == ZOK && left.empty();
   };
   ASSERT_TRUE(WaitFor(gone, seconds(60)));
-  // One delete at a time would take several seconds on top.
-  EXPECT_LT(std::chrono::steady_clock::now() - renewed, short_lease.ttl + seconds(2));
+  // Pipelined, the deletes took about 1 s on a loaded machine (3 s under
+  // ThreadSanitizer); one at a time, 6-11 s.
+  EXPECT_LT(std::chrono::steady_clock::now() - renewed, short_lease.ttl + seconds(5));
   EXPECT_FALSE(log_.Contains("delete of their nodes failed", KREG_LOG_WARN)) << log_.All();
 }
 
