@@ -57,7 +57,8 @@ class HeldInstances {
   bool Take(const std::string& key, HeldInstance* out);
   // Removes and returns every entry whose lease ended before `now`.
   std::vector<HeldInstance> TakeExpired(LeaseClock::time_point now);
-  // Flags every entry for re-creation (a new session lost them all).
+  // Flags every entry for re-creation and a check (a new session lost
+  // them all).
   void MarkAllForRecreate();
   // Flags `key` to be checked; false when it is not held.
   bool MarkCheck(const std::string& key);
