@@ -58,13 +58,35 @@ ZkBackend::~ZkBackend() {
   session_.reset();
 }
 
+void ZkBackend::OnNodeEvent(int, const std::string& path) {
+  // The client's event thread: only flag the node; the maintenance thread
+  // looks at it (and sets the watch again).
+  Layout::Ref ref = layout_.Parse(path);
+  if (ref.kind != Layout::Kind::kInstance) return;
+  if (held_.MarkCheck(HeldInstances::Key(ref.service, ref.id))) WakeMaintainer();
+}
+
 void ZkBackend::OnNewSession() {
   held_.MarkAllForRecreate();
+  WakeMaintainer();
+}
+
+void ZkBackend::WakeMaintainer() {
   {
     std::lock_guard<std::mutex> lock(maintain_mu_);
     wake_ = true;
   }
   maintain_cv_.notify_all();
+}
+
+void ZkBackend::LogOtherOwner(const std::string& path, int64_t owner) {
+  if (owner == 0) {
+    log_.Debug("zookeeper: " + path + " is a persistent node, not an instance of ours: left as it is; the " +
+               "instance is held and its node made when that one is deleted");
+  } else {
+    log_.Debug("zookeeper: " + path + " belongs to session " + Hex(owner) +
+               ", not to this process: left as it is; the instance is held and its node made when that one goes");
+  }
 }
 
 bool ZkBackend::Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) {
@@ -95,30 +117,43 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
   s = directories_.CheckInstanceDir(instance.service_name, deadline);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
-  bool held = held_.Contains(key);
+  HeldInstance current;
+  bool held = held_.Get(key, &current);
   if (held && !options.refresh) {  // another caller created it while we waited for the key
     held_.Renew(key, options.ttl);
     return Status::OK();
   }
+  if (held && current.waiting) {
+    // The node there is not ours to write: the refreshed record is the one
+    // created when it goes.
+    held_.SetJson(key, std::move(json));
+    held_.Renew(key, options.ttl);
+    return Status::OK();
+  }
+  Ownership ownership = Ownership::kCreated;
+  int64_t other_owner = 0;
   if (held) {
     Reply r = session_->Set(path, json, -1, deadline);
     if (r.rc == ZNONODE) {
-      s = CreateOwnedEphemeral(session_.get(), path, json, deadline);
+      s = CreateOwnedEphemeral(session_.get(), path, json, deadline, &ownership, &other_owner);
     } else if (r.rc != ZOK) {
       s = ZkStatus(r.rc, "write", path);
     }
   } else if (batcher_.CreateEphemeral(path, json, deadline) != ZOK) {
-    // A node of a dead session in the way, missing parents, a lost reply:
-    // the careful way sorts them out.
-    s = CreateOwnedEphemeral(session_.get(), path, json, deadline);
+    // A node already there, missing parents, a lost reply: the careful way
+    // sorts them out.
+    s = CreateOwnedEphemeral(session_.get(), path, json, deadline, &ownership, &other_owner);
   }
   if (!s.ok()) return s;
+  if (ownership == Ownership::kOther) LogOtherOwner(path, other_owner);
   HeldInstance entry;
   entry.service = instance.service_name;
   entry.id = instance.id;
   entry.json = std::move(json);
   entry.reg_time = stored.reg_time;
   entry.deadline = LeaseClock::now() + options.ttl;
+  entry.check = true;  // the maintenance thread sets the watch on it
+  entry.waiting = ownership == Ownership::kOther;
   held_.Put(key, std::move(entry));
   return Status::OK();
 }
@@ -129,6 +164,7 @@ Status ZkBackend::Deregister(const std::string& service_name, const std::string&
   std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
   HeldInstance entry;
   bool held = held_.Take(key, &entry);
+  if (held && entry.waiting) return Status::OK();  // the node there is not ours
   int rc = session_->Delete(path, -1, OpDeadline()).rc;
   if (rc == ZOK || rc == ZNONODE) return Status::OK();
   if (held) {
@@ -202,45 +238,113 @@ void ZkBackend::Maintain() {
     wake_ = false;
     lock.unlock();
     ExpireLeases();
-    RecreateHeld();
+    CheckHeld();
     lock.lock();
   }
 }
 
 void ZkBackend::ExpireLeases() {
-  for (HeldInstance& entry : held_.TakeExpired(LeaseClock::now())) {
-    const std::string key = HeldInstances::Key(entry.service, entry.id);
-    const std::string path = layout_.Instance(entry.service, entry.id);
-    std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
-    if (held_.Contains(key)) continue;  // registered again meanwhile
-    int rc = session_->Delete(path, -1, Deadline::After(options_.timeout, &stopping_)).rc;
-    if (rc == ZOK || rc == ZNONODE) {
-      log_.Debug("zookeeper: lease of " + path + " lapsed; deleted it");
-      continue;
+  std::vector<HeldInstance> lapsed = held_.TakeExpired(LeaseClock::now());
+  if (lapsed.empty()) return;
+  // One pipelined round of deletes per key stripe: holding the stripe's
+  // lock meanwhile keeps a register of one of its keys from creating the
+  // node a delete of the round then removes.
+  std::vector<std::vector<HeldInstance>> rounds(HeldInstances::kStripes);
+  for (HeldInstance& entry : lapsed) {
+    rounds[HeldInstances::Stripe(HeldInstances::Key(entry.service, entry.id))].push_back(std::move(entry));
+  }
+  const Deadline deadline = Deadline::After(options_.timeout, &stopping_);
+  size_t deleted = 0;
+  size_t failed = 0;
+  std::string first_failure;
+  for (size_t stripe = 0; stripe < rounds.size(); ++stripe) {
+    std::vector<HeldInstance>& round = rounds[stripe];
+    if (round.empty()) continue;
+    std::lock_guard<std::mutex> stripe_lock(held_.StripeLock(stripe));
+    std::vector<HeldInstance*> deleting;
+    std::vector<std::string> paths;
+    for (HeldInstance& entry : round) {
+      if (held_.Contains(HeldInstances::Key(entry.service, entry.id))) continue;  // registered again meanwhile
+      if (entry.waiting) continue;  // the node there is not ours
+      deleting.push_back(&entry);
+      paths.push_back(layout_.Instance(entry.service, entry.id));
     }
-    log_.Warn("zookeeper: lease of " + path + " lapsed but the delete failed (" + ZkErrorText(rc) +
-              "); retrying");
-    held_.Put(key, std::move(entry));
+    // Once the deadline has passed nothing more is sent: the rest waits
+    // for the next sweep.
+    std::vector<Reply> replies(paths.size());
+    if (deadline.passed()) {
+      for (Reply& r : replies) r.rc = kDeadlineExceeded;
+    } else {
+      replies = session_->DeleteMany(paths, deadline);
+    }
+    for (size_t i = 0; i < paths.size(); ++i) {
+      int rc = replies[i].rc;
+      if (rc == ZOK || rc == ZNONODE) {
+        ++deleted;
+        continue;
+      }
+      if (failed++ == 0) first_failure = paths[i] + ": " + ZkErrorText(rc);
+      HeldInstance& entry = *deleting[i];
+      held_.Put(HeldInstances::Key(entry.service, entry.id), std::move(entry));  // the next sweep tries again
+    }
+  }
+  if (deleted != 0) log_.Debug("zookeeper: " + std::to_string(deleted) + " leases lapsed; deleted their nodes");
+  if (failed != 0) {
+    log_.Warn("zookeeper: " + std::to_string(failed) + " leases lapsed but the delete of their nodes failed (" +
+              first_failure + (failed > 1 ? ", ..." : "") + "); retrying");
   }
 }
 
-void ZkBackend::RecreateHeld() {
-  for (const std::string& key : held_.RecreateKeys()) {
-    if (stopping_.load()) return;
-    std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
-    HeldInstance entry;
-    if (!held_.GetIfRecreate(key, &entry)) continue;
-    const std::string path = layout_.Instance(entry.service, entry.id);
-    Deadline deadline = Deadline::After(options_.timeout, &stopping_);
-    Status s = directories_.CheckInstanceDir(entry.service, deadline);
-    if (s.ok()) s = CreateOwnedEphemeral(session_.get(), path, entry.json, deadline);
-    if (s.ok()) {
-      held_.ClearRecreate(key);
-      log_.Info("zookeeper: re-created " + path + " in the new session");
-    } else {
-      log_.Warn("zookeeper: cannot re-create " + path + " yet: " + s.message());
-    }
+void ZkBackend::CheckHeld() {
+  std::vector<HeldInstances::Name> names = held_.TakeChecks();
+  if (names.empty()) return;
+  std::vector<Session::Read> reads;
+  reads.reserve(names.size());
+  for (const auto& name : names) {
+    reads.push_back(Session::Read{Session::ReadOp::kExists, layout_.Instance(name.service, name.id)});
   }
+  const int64_t own = session_->session_id();
+  // Each exists sets a watch: whatever happens to the node from now on
+  // flags it again (OnNodeEvent).
+  std::vector<Reply> replies = session_->ReadMany(reads, /*watch=*/true, Deadline::After(options_.timeout, &stopping_));
+  for (size_t i = 0; i < names.size() && !stopping_.load(); ++i) {
+    const Reply& r = replies[i];
+    if (r.rc == ZOK && r.stat.ephemeralOwner == own) continue;  // ours, as it should be
+    if (r.rc != ZOK && r.rc != ZNONODE) {
+      held_.MarkCheck(names[i].key);  // no answer: look again next round
+      continue;
+    }
+    MakeHeldNode(names[i].key, reads[i].path);
+  }
+}
+
+void ZkBackend::MakeHeldNode(const std::string& key, const std::string& path) {
+  std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
+  HeldInstance entry;
+  if (!held_.Get(key, &entry)) return;               // deregistered meanwhile
+  if (entry.deadline < LeaseClock::now()) return;  // lapsed: the sweep deletes it, never re-creates it
+  Ownership ownership;
+  int64_t other_owner = 0;
+  Deadline deadline = Deadline::After(options_.timeout, &stopping_);
+  Status s = directories_.CheckInstanceDir(entry.service, deadline);
+  if (s.ok()) s = CreateOwnedEphemeral(session_.get(), path, entry.json, deadline, &ownership, &other_owner);
+  if (!s.ok()) {
+    log_.Warn("zookeeper: cannot re-create " + path + " yet: " + s.message());
+    held_.MarkCheck(key);
+    return;
+  }
+  if (ownership == Ownership::kCreated) {
+    if (entry.recreate) {
+      log_.Info("zookeeper: re-created " + path + " in the new session");
+    } else if (entry.waiting) {
+      log_.Info("zookeeper: the node another session held at " + path + " is gone; created ours");
+    } else {
+      log_.Warn("zookeeper: " + path + " was deleted by another client while this process holds it; re-created it");
+    }
+  } else if (ownership == Ownership::kOther && !entry.waiting) {
+    LogOtherOwner(path, other_owner);
+  }
+  held_.SetState(key, /*recreate=*/false, /*waiting=*/ownership == Ownership::kOther);
 }
 
 }  // namespace zk

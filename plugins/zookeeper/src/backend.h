@@ -3,9 +3,21 @@
 //
 // Threads: callers' threads run the operations (a GetService of a cached
 // service only looks it up, see service_cache.h); one maintenance thread
-// ends lapsed leases (deleting their nodes) and re-creates held instances
-// after a new session; the Session's own threads renew the session; each
+// ends lapsed leases (deleting their nodes, pipelined) and keeps every held
+// instance's node there; the Session's own threads renew the session; each
 // watch has a thread of its own (watch.h).
+//
+// Held nodes: each held node carries an exists watch, set by the
+// maintenance thread after every write and every notification (the event
+// thread only flags the key). A node found missing -- deleted by someone
+// else, or gone with an expired session -- is created again with the held
+// record; a deregister or a lapsed lease removes the key first, so its
+// delete is never undone. A node at the path that this backend does not
+// own (another session's, live or dead -- a client cannot tell -- or a
+// persistent one) is never deleted or written: the instance is held as
+// waiting, is listed with that node's data, and our node is created the
+// moment that one goes. Nodes of this backend's own earlier sessions are
+// replaced at once.
 //
 // Locking: HeldInstances' table mutex guards the leases (the keepalive path
 // takes only it); a per-key stripe mutex serializes the ZooKeeper writes of
@@ -59,13 +71,18 @@ class ZkBackend : public plugin::Backend, private SessionListener {
  private:
   ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr<Session> session);
 
-  void OnNodeEvent(int, const std::string&) override {}
+  void OnNodeEvent(int type, const std::string& path) override;
   void OnNewSession() override;
 
   Deadline OpDeadline() const { return Deadline::After(options_.timeout); }
+  void WakeMaintainer();
+  void LogOtherOwner(const std::string& path, int64_t owner);
   void Maintain();  // the maintenance thread
   void ExpireLeases();
-  void RecreateHeld();
+  // Looks at every flagged held node (pipelined exists, setting watches)
+  // and makes those that are missing or not ours.
+  void CheckHeld();
+  void MakeHeldNode(const std::string& key, const std::string& path);
 
   const Options options_;
   const plugin::Logger log_;

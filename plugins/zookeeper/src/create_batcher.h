@@ -7,7 +7,9 @@
 // waits for it; callers arriving meanwhile queue up for the next batch. A lone
 // caller sends a plain create. A multi is all or nothing: when it fails
 // (a node already there, a missing parent, a lost connection) each of its
-// callers is told so and makes its create on its own.
+// callers is told so and makes its create on its own, with
+// CreateOwnedEphemeral: a node already there is never deleted unless one
+// of this backend's own sessions owns it.
 //
 // Thread safety: Create may be called from any number of threads.
 #ifndef KREG_PLUGINS_ZOOKEEPER_CREATE_BATCHER_H_

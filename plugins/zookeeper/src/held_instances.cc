@@ -55,30 +55,48 @@ std::vector<HeldInstance> HeldInstances::TakeExpired(LeaseClock::time_point now)
 
 void HeldInstances::MarkAllForRecreate() {
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [key, entry] : entries_) entry.recreate = true;
+  for (auto& [key, entry] : entries_) entry.recreate = entry.check = true;
 }
 
-std::vector<std::string> HeldInstances::RecreateKeys() {
-  std::vector<std::string> out;
+bool HeldInstances::MarkCheck(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [key, entry] : entries_) {
-    if (entry.recreate) out.push_back(key);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  it->second.check = true;
+  return true;
+}
+
+std::vector<HeldInstances::Name> HeldInstances::TakeChecks() {
+  std::vector<Name> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [key, entry] : entries_) {
+    if (!entry.check) continue;
+    entry.check = false;
+    out.push_back(Name{key, entry.service, entry.id});
   }
   return out;
 }
 
-bool HeldInstances::GetIfRecreate(const std::string& key, HeldInstance* out) {
+bool HeldInstances::Get(const std::string& key, HeldInstance* out) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || !it->second.recreate) return false;
+  if (it == entries_.end()) return false;
   *out = it->second;
   return true;
 }
 
-void HeldInstances::ClearRecreate(const std::string& key) {
+void HeldInstances::SetState(const std::string& key, bool recreate, bool waiting) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = entries_.find(key);
-  if (it != entries_.end()) it->second.recreate = false;
+  if (it == entries_.end()) return;
+  it->second.recreate = recreate;
+  it->second.waiting = waiting;
+}
+
+void HeldInstances::SetJson(const std::string& key, std::string json) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it != entries_.end()) it->second.json = std::move(json);
 }
 
 }  // namespace zk

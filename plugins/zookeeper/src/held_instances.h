@@ -21,10 +21,17 @@ using LeaseClock = std::chrono::steady_clock;
 struct HeldInstance {
   std::string service;
   std::string id;
-  std::string json;  // the stored record, re-created as is after session expiry
+  std::string json;  // the stored record, re-created as is when the node is gone
   int64_t reg_time = 0;
   LeaseClock::time_point deadline;
-  bool recreate = false;  // the node must be made again (new session)
+  // The node must be looked at (exists, setting the watch that tells when
+  // it changes again): just written, notified, or of a lost session.
+  bool check = false;
+  bool recreate = false;  // the node went with an expired session
+  // A node we do not own (another session's, or a persistent one) holds
+  // the path: ours is made the moment it goes. Until then nothing of ours
+  // is there, so nothing is written or deleted at the path.
+  bool waiting = false;
 };
 
 class HeldInstances {
@@ -50,25 +57,40 @@ class HeldInstances {
   bool Take(const std::string& key, HeldInstance* out);
   // Removes and returns every entry whose lease ended before `now`.
   std::vector<HeldInstance> TakeExpired(LeaseClock::time_point now);
-  // Flags every entry for re-creation (a new session lost them all).
+  // Flags every entry for re-creation and a check (a new session lost
+  // them all).
   void MarkAllForRecreate();
-  // Keys of the entries flagged for re-creation.
-  std::vector<std::string> RecreateKeys();
-  // If `key` is held and flagged, copies it into *out.
-  bool GetIfRecreate(const std::string& key, HeldInstance* out);
-  void ClearRecreate(const std::string& key);
+  // Flags `key` to be checked; false when it is not held.
+  bool MarkCheck(const std::string& key);
+  // The entries flagged to be checked, clearing the flags: a notification
+  // arriving meanwhile flags the key again.
+  struct Name {
+    std::string key;
+    std::string service;
+    std::string id;
+  };
+  std::vector<Name> TakeChecks();
+  // Copies the held entry of `key` into *out; false when not held.
+  bool Get(const std::string& key, HeldInstance* out);
+  // Records what a look at the node of `key` found (see HeldInstance).
+  void SetState(const std::string& key, bool recreate, bool waiting);
+  // Replaces the stored record of `key`, keeping its lease and state.
+  void SetJson(const std::string& key, std::string json);
 
   // A mutex per key stripe: register (create/refresh), deregister, expiry
   // and re-creation of one key are serialized by it, so ZooKeeper and
   // this table agree on each key.
-  std::mutex& KeyLock(const std::string& key) {
-    return stripes_[std::hash<std::string>()(key) % stripes_.size()];
-  }
+  std::mutex& KeyLock(const std::string& key) { return stripes_[Stripe(key)]; }
+  // The stripes themselves, for work done a stripe at a time (KeyLock(key)
+  // is StripeLock(Stripe(key))). Nobody holds two at once.
+  static constexpr size_t kStripes = 64;
+  static size_t Stripe(const std::string& key) { return std::hash<std::string>()(key) % kStripes; }
+  std::mutex& StripeLock(size_t stripe) { return stripes_[stripe]; }
 
  private:
   std::mutex mu_;
   std::unordered_map<std::string, HeldInstance> entries_;
-  std::array<std::mutex, 64> stripes_;
+  std::array<std::mutex, kStripes> stripes_;
 };
 
 }  // namespace zk

@@ -23,17 +23,28 @@ int CreateWithParents(Session* session, const std::string& path, const std::stri
 }
 
 Status CreateOwnedEphemeral(Session* session, const std::string& path, const std::string& data,
-                            const Deadline& deadline) {
-  // Each round either succeeds or removes a node someone else left; the
-  // bound only stops a livelock with another writer of the same path.
+                            const Deadline& deadline, Ownership* result, int64_t* other_owner) {
+  // Each round either succeeds or removes a node an earlier session of
+  // ours left; the bound only stops a livelock with another writer of the
+  // same path.
   for (int round = 0; round < 10; ++round) {
     int rc = CreateWithParents(session, path, data, ZOO_EPHEMERAL, deadline);
-    if (rc == ZOK) return Status::OK();
+    if (rc == ZOK) {
+      *result = Ownership::kCreated;
+      return Status::OK();
+    }
     if (rc != ZNODEEXISTS) return ZkStatus(rc, "create", path);
     Reply existing = session->Exists(path, false, deadline);
     if (existing.rc == ZNONODE) continue;
     if (existing.rc != ZOK) return ZkStatus(existing.rc, "exists", path);
-    if (existing.stat.ephemeralOwner != 0 && existing.stat.ephemeralOwner == session->session_id()) {
+    const int64_t owner = existing.stat.ephemeralOwner;
+    if (owner != 0 && owner == session->session_id()) {
+      *result = Ownership::kOurs;
+      return Status::OK();
+    }
+    if (!session->IsOwnSession(owner)) {
+      *result = Ownership::kOther;
+      *other_owner = owner;
       return Status::OK();
     }
     int del = session->Delete(path, existing.stat.version, deadline).rc;

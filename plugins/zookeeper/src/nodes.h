@@ -20,15 +20,24 @@ namespace zk {
 int CreateWithParents(Session* session, const std::string& path, const std::string& data, int flags,
                       const Deadline& deadline);
 
+// What CreateOwnedEphemeral found at the path.
+enum class Ownership {
+  kCreated,  // our node is there now, made by this call
+  kOurs,     // our node was there already
+  kOther     // a node we do not own is there; left as it is
+};
+
 // Makes `path` an ephemeral node of the current session holding `data`.
 // A node already there is kept as it is when it is ours (ephemeralOwner is
 // this session: our own create, retried after a connection loss, or one
-// made by a concurrent caller holding the same data); any other
-// (a stale node of a dead session, or a persistent one) is deleted,
-// guarded by its version so a concurrent change is not lost, and created
-// again.
+// made by a concurrent caller holding the same data); one left by an
+// earlier, expired session of this Session is deleted, guarded by its
+// version so a concurrent change is not lost, and created again. Any other
+// node -- another session's, which may well be alive (a client cannot
+// tell), or a persistent one (foreign data) -- is never touched: the result
+// is kOther and *other_owner its ephemeralOwner (0 for a persistent node).
 Status CreateOwnedEphemeral(Session* session, const std::string& path, const std::string& data,
-                            const Deadline& deadline);
+                            const Deadline& deadline, Ownership* result, int64_t* other_owner);
 
 // The node of an instance or a property as read.
 enum class ReadResult {

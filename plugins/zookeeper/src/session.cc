@@ -1,7 +1,7 @@
 #include "session.h"
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -138,12 +138,6 @@ char kAuthId[] = "";
 char kWorldScheme[] = "world";
 char kWorldId[] = "anyone";
 
-std::string Hex(int64_t v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 }  // namespace
 
 Session::Session(const Options& options, plugin::Logger log) : options_(options), log_(log) {
@@ -162,6 +156,7 @@ Status Session::Open(const Options& options, plugin::Logger log, std::unique_ptr
   s->zh_ = zh;
   s->current_.store(zh);
   s->connected_ = true;
+  s->RememberSession(zh);
   s->renewer_ = std::thread([p = s.get()] { p->Renew(); });
   *out = std::move(s);
   return Status::OK();
@@ -296,6 +291,7 @@ void Session::Renew() {
       std::lock_guard<std::mutex> lock(state_mu_);
       expired_ = false;  // before the swap, so an expiry of the new handle is not lost
     }
+    RememberSession(zh);
     zhandle_t* old;
     std::unique_ptr<ClientLog> old_log;
     {
@@ -332,6 +328,17 @@ void Session::Unsubscribe(SessionListener* listener) {
 int64_t Session::session_id() {
   std::shared_lock<std::shared_mutex> lock(handle_mu_);
   return zh_ == nullptr ? 0 : zoo_client_id(zh_)->client_id;
+}
+
+bool Session::IsOwnSession(int64_t owner) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return owner != 0 && std::find(own_sessions_.begin(), own_sessions_.end(), owner) != own_sessions_.end();
+}
+
+void Session::RememberSession(zhandle_t* zh) {
+  int64_t id = zoo_client_id(zh)->client_id;
+  std::lock_guard<std::mutex> lock(state_mu_);
+  own_sessions_.push_back(id);
 }
 
 bool Session::WaitConnected(const Deadline& deadline) {
@@ -388,13 +395,13 @@ Reply Session::ReadOne(const Read& read, bool watch, const Deadline& deadline) {
   return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
 }
 
-std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch, const Deadline& deadline) {
-  auto pending = std::make_shared<Pending>(reads.size());
+std::vector<Reply> Session::CallMany(size_t n, const IssueNth& issue, const Deadline& deadline) {
+  auto pending = std::make_shared<Pending>(n);
   {
     std::shared_lock<std::shared_mutex> lock(handle_mu_);
-    for (size_t i = 0; i < reads.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       const void* ctx = NewSlot(pending, i);
-      int rc = zh_ == nullptr ? ZCLOSING : IssueRead(zh_, reads[i], watch, ctx);
+      int rc = zh_ == nullptr ? ZCLOSING : issue(i, zh_, ctx);
       if (rc != ZOK) {
         DeleteSlot(ctx);
         Abandon(*pending, i, rc);
@@ -402,13 +409,19 @@ std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch,
     }
   }
   std::vector<Reply> replies = Await(*pending, deadline);
-  for (size_t i = 0; i < reads.size(); ++i) {
+  for (size_t i = 0; i < n; ++i) {
     // A failure the single request would retry is retried the same way.
     if (IsRetryable(replies[i].rc) && !deadline.passed()) {
-      replies[i] = ReadOne(reads[i], watch, deadline);
+      replies[i] = Call([&](zhandle_t* zh, const void* ctx) { return issue(i, zh, ctx); }, deadline);
     }
   }
   return replies;
+}
+
+std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch, const Deadline& deadline) {
+  return CallMany(
+      reads.size(), [&](size_t i, zhandle_t* zh, const void* ctx) { return IssueRead(zh, reads[i], watch, ctx); },
+      deadline);
 }
 
 std::vector<Reply> Session::GetMany(const std::vector<std::string>& paths, bool watch, const Deadline& deadline) {
@@ -494,6 +507,13 @@ Reply Session::SetOwnAcl(const std::string& path, int aversion, const Deadline& 
         // The client only serializes the vector; its API is not const-correct.
         return zoo_aset_acl(zh, path.c_str(), aversion, const_cast<ACL_vector*>(acl_), &VoidDone, ctx);
       },
+      deadline);
+}
+
+std::vector<Reply> Session::DeleteMany(const std::vector<std::string>& paths, const Deadline& deadline) {
+  return CallMany(
+      paths.size(),
+      [&](size_t i, zhandle_t* zh, const void* ctx) { return zoo_adelete(zh, paths[i].c_str(), -1, &VoidDone, ctx); },
       deadline);
 }
 

@@ -97,6 +97,9 @@ class Session {
 
   // The current session id (ephemeralOwner of the nodes it creates).
   int64_t session_id();
+  // True when `owner` (an ephemeralOwner) is the current session or one
+  // this Session had before and lost to expiry: a node it owns is ours.
+  bool IsOwnSession(int64_t owner);
 
   // Blocks until connected, or until `deadline`; true when connected.
   bool WaitConnected(const Deadline& deadline);
@@ -136,6 +139,9 @@ class Session {
   // Gives `path` the plugin's ACL (the one Create gives), if its ACL
   // version (Stat.aversion) is still `aversion`.
   Reply SetOwnAcl(const std::string& path, int aversion, const Deadline& deadline);
+  // Deletes every node of `paths` (any version), pipelined as ReadMany
+  // is. Replies are in the order of `paths`.
+  std::vector<Reply> DeleteMany(const std::vector<std::string>& paths, const Deadline& deadline);
 
  private:
   // Issues a request on handle `zh` with completion context `ctx`; returns
@@ -146,6 +152,11 @@ class Session {
   // Makes a connected, authenticated handle, or fails at `deadline`.
   Status Connect(const Deadline& deadline, zhandle_t** out, std::unique_ptr<ClientLog>* log);
   Reply Call(const Issue& issue, const Deadline& deadline);
+  // Issues request i of n (issue(i, zh, ctx)) all at once, awaits them
+  // together, then retries each retryable failure on its own as Call does.
+  using IssueNth = std::function<int(size_t i, zhandle_t* zh, const void* ctx)>;
+  std::vector<Reply> CallMany(size_t n, const IssueNth& issue, const Deadline& deadline);
+  void RememberSession(zhandle_t* zh);  // adds its id to own_sessions_
   static int IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* ctx);
   Reply ReadOne(const Read& read, bool watch, const Deadline& deadline);
   void Renew();  // the session thread
@@ -171,6 +182,7 @@ class Session {
   bool stopping_ = false;
   std::atomic<bool> cancelled_{false};  // aborts a Connect in progress at shutdown
   std::atomic<uint64_t> connection_epoch_{0};
+  std::vector<int64_t> own_sessions_;  // every session id this Session had; guarded by state_mu_
 
   std::mutex listeners_mu_;
   std::set<SessionListener*> listeners_;

@@ -2,6 +2,8 @@
 
 #include <zookeeper/zookeeper.h>
 
+#include <cstdio>
+
 namespace kreg {
 namespace zk {
 
@@ -13,6 +15,12 @@ bool IsRetryable(int rc) {
 std::string ZkErrorText(int rc) {
   if (rc == kDeadlineExceeded) return "no answer before the deadline";
   return zerror(rc);
+}
+
+std::string Hex(int64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 Status ZkStatus(int rc, const std::string& op, const std::string& path) {

@@ -2,6 +2,7 @@
 #ifndef KREG_PLUGINS_ZOOKEEPER_STATUS_H_
 #define KREG_PLUGINS_ZOOKEEPER_STATUS_H_
 
+#include <cstdint>
 #include <string>
 
 #include "kreg/status.hpp"
@@ -24,6 +25,9 @@ Status ZkStatus(int rc, const std::string& op, const std::string& path);
 
 // zerror(rc), extended with kDeadlineExceeded.
 std::string ZkErrorText(int rc);
+
+// A session id as ZooKeeper's own tools print it ("0x1000a2b3c0000").
+std::string Hex(int64_t v);
 
 }  // namespace zk
 }  // namespace kreg

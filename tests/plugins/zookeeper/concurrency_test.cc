@@ -6,6 +6,7 @@
 #include <atomic>
 #include <thread>
 
+#include "support/process.h"
 #include "zk_test_util.h"
 
 namespace kreg {
@@ -69,11 +70,13 @@ TEST(ZooKeeperConcurrency, SixteenThreadsAndAWatch) {
 }
 
 // Concurrent first registers travel in shared batches (create_batcher.h);
-// a node left in the way by another session fails its whole batch, and
-// every register of that batch must still end with its own node.
+// a node of another (live) session in the way fails its whole batch: every
+// other register of that batch must still end with its own node, and the
+// other session's nodes are left alone until they go.
 TEST(ZooKeeperConcurrency, ConcurrentRegistersSurviveABatchThatFails) {
   KREG_START_ZOOKEEPER(zk, 1);
-  RawClient raw(zk->connect_string());
+  auto other = std::make_unique<RawClient>(zk->connect_string());
+  RawClient& raw = *other;
   ASSERT_TRUE(raw.connected());
   ASSERT_EQ(raw.CreateAll("/discovery/svc/instance", ""), ZOK);
   constexpr int kThreads = 16;
@@ -100,11 +103,16 @@ TEST(ZooKeeperConcurrency, ConcurrentRegistersSurviveABatchThatFails) {
   for (auto& t : threads) t.join();
 
   const int64_t raw_session = zoo_client_id(raw.handle())->client_id;
+  auto theirs = [&](int t, int i) { return t % 3 == 0 && i == t % kPerThread; };
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kPerThread; ++i) {
       std::string data;
       Stat stat{};
       ASSERT_EQ(raw.Get("/discovery/svc/instance/" + id_of(t, i), &data, &stat), ZOK) << id_of(t, i);
+      if (theirs(t, i)) {
+        EXPECT_EQ(stat.ephemeralOwner, raw_session) << id_of(t, i) << ": another session's node was deleted";
+        continue;
+      }
       EXPECT_NE(stat.ephemeralOwner, raw_session) << id_of(t, i);
       EXPECT_NE(stat.ephemeralOwner, 0) << id_of(t, i);
       EXPECT_NE(data.find("host-" + id_of(t, i)), std::string::npos) << data;
@@ -113,6 +121,24 @@ TEST(ZooKeeperConcurrency, ConcurrentRegistersSurviveABatchThatFails) {
   Service service;
   ASSERT_TRUE(r.GetService("svc", &service).ok());
   EXPECT_EQ(service.instance_count(), size_t{kThreads * kPerThread});
+
+  // Their session ends: the registry's own nodes take their places.
+  other.reset();
+  RawClient check(zk->connect_string());
+  ASSERT_TRUE(check.connected());
+  for (int t = 0; t < kThreads; t += 3) {
+    const std::string path = "/discovery/svc/instance/" + id_of(t, t % kPerThread);
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          Stat stat{};
+          return check.Exists(path, &stat) == ZOK && stat.ephemeralOwner != raw_session;
+        },
+        std::chrono::seconds(5)))
+        << path;
+    std::string data;
+    ASSERT_EQ(check.Get(path, &data), ZOK) << path;
+    EXPECT_NE(data.find("host-" + id_of(t, t % kPerThread)), std::string::npos) << data;
+  }
 }
 
 }  // namespace

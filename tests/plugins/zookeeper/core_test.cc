@@ -193,29 +193,6 @@ TEST(ZooKeeperCore, LapsedLeaseDeletesTheInstance) {
   EXPECT_EQ(InstancesById(svc).count("short"), 1u);
 }
 
-TEST(ZooKeeperCore, ANodeLeftByAnotherSessionIsTakenOver) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
-  // As a keeper that died a moment ago would leave it: its session still
-  // holds the node.
-  ASSERT_EQ(raw.CreateAll("/discovery/svc/instance", ""), ZOK);
-  ASSERT_EQ(zoo_create(raw.handle(), "/discovery/svc/instance/x", "{}", 2, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL,
-                       nullptr, 0),
-            ZOK);
-  int64_t stale_owner = zoo_client_id(raw.handle())->client_id;
-
-  Registry r;
-  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "x")).ok());
-  std::string data;
-  Stat stat{};
-  ASSERT_EQ(raw.Get("/discovery/svc/instance/x", &data, &stat), ZOK);
-  EXPECT_NE(stat.ephemeralOwner, stale_owner) << "the registry's own session holds it now";
-  EXPECT_NE(stat.ephemeralOwner, 0);
-  EXPECT_NE(data.find("host-x"), std::string::npos) << data;
-}
-
 TEST(ZooKeeperCore, InstancesDieWithTheRegistry) {
   KREG_START_ZOOKEEPER(zk, 1);
   RawClient raw(zk->connect_string());
