@@ -1,5 +1,6 @@
 #include "document.h"
 
+#include <limits>
 #include <utility>
 
 #include "format/json_format.h"
@@ -45,6 +46,18 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
   }
   if (!version) return malformed("\"version\" is missing or not an integer");
   slot->version = *version;
+}
+
+// value + 1 into *next. CORRUPT when `value` is the largest int64: only
+// another tool can have stored that (counting there takes 2^63 changes),
+// and wrapping would write numbers kreg rejects.
+Status NextCounter(int64_t value, const std::string& what, const std::string& fix, int64_t* next) {
+  if (value == std::numeric_limits<int64_t>::max()) {
+    return Status::Corrupt(what + " is " + std::to_string(value) + ", the largest there is, so no change can be stored; " +
+                           fix);
+  }
+  *next = value + 1;
+  return Status::OK();
 }
 
 }  // namespace
@@ -131,9 +144,13 @@ std::string Document::Serialize() const {
   return out;
 }
 
-void Document::Bump(ServiceSlot* slot) {
-  slot->version = ++revision_;
+Status Document::Bump(ServiceSlot* slot) {
+  Status s = NextCounter(revision_, "registry file " + path_ + ": its \"revision\"",
+                         "move the file away to start a new registry", &revision_);
+  if (!s.ok()) return s;
+  slot->version = revision_;
   dirty_ = true;
+  return Status::OK();
 }
 
 Status Document::MutableService(const std::string& service, bool create, ServiceSlot** out) {
@@ -152,23 +169,24 @@ Status Document::MutableService(const std::string& service, bool create, Service
   return Status::OK();
 }
 
-int Document::SweepExpired(int64_t now_ms) {
-  int removed = 0;
+Status Document::SweepExpired(int64_t now_ms, int* removed) {
+  *removed = 0;
   for (auto& [service, slot] : services_) {
     for (auto it = slot.instances.begin(); it != slot.instances.end();) {
       // The cheap lease test first: most entries are live.
       InstanceEntry entry;
       if (it->second.lease && *it->second.lease < now_ms &&
           DecodeInstanceEntry(ParseEntry(it->second.text), service, it->first, "", &entry).ok()) {
+        Status s = Bump(&slot);
+        if (!s.ok()) return s;
         it = slot.instances.erase(it);
-        Bump(&slot);
-        ++removed;
+        ++*removed;
       } else {
         ++it;
       }
     }
   }
-  return removed;
+  return Status::OK();
 }
 
 bool Document::GetInstance(const std::string& service, const std::string& id, InstanceEntry* out) const {
@@ -184,8 +202,15 @@ Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
   Status s = MutableService(instance.service_name, /*create=*/true, &slot);
   if (!s.ok()) return s;
   InstanceEntry old;
-  int64_t data_version = GetInstance(instance.service_name, instance.id, &old) ? old.instance.data_version + 1 : 1;
-  Bump(slot);
+  int64_t data_version = 1;
+  if (GetInstance(instance.service_name, instance.id, &old)) {
+    s = NextCounter(old.instance.data_version,
+                    InstanceWhere(path_, instance.service_name, instance.id) + ": its \"data_version\"",
+                    "deregister the instance and register it again", &data_version);
+    if (!s.ok()) return s;
+  }
+  s = Bump(slot);
+  if (!s.ok()) return s;
   InstanceSlot& entry = slot->instances[instance.id];
   entry.text = json{{"data", format::InstanceToJson(instance)},
                     {"version", slot->version},
@@ -209,8 +234,10 @@ Status Document::RemoveInstance(const std::string& service, const std::string& i
   *removed = false;
   ServiceSlot* slot = nullptr;
   Status s = MutableService(service, /*create=*/false, &slot);
-  if (!s.ok() || slot == nullptr || slot->instances.erase(id) == 0) return s;
-  Bump(slot);
+  if (!s.ok() || slot == nullptr || slot->instances.count(id) == 0) return s;
+  s = Bump(slot);
+  if (!s.ok()) return s;
+  slot->instances.erase(id);
   *removed = true;
   return Status::OK();
 }
@@ -223,9 +250,12 @@ Status Document::PutProperty(const Property& property) {
   auto old = slot->others.find("property");
   Property decoded;
   if (old != slot->others.end() && DecodePropertyEntry(*old, property.service_name, "", &decoded).ok()) {
-    data_version = decoded.data_version + 1;
+    s = NextCounter(decoded.data_version, PropertyWhere(path_, property.service_name) + ": its \"data_version\"",
+                    "remove the property from the file and set it again", &data_version);
+    if (!s.ok()) return s;
   }
-  Bump(slot);
+  s = Bump(slot);
+  if (!s.ok()) return s;
   slot->others["property"] = json{{"data", format::PropertyToJson(property)},
                                   {"version", slot->version},
                                   {"data_version", data_version}};

@@ -64,8 +64,9 @@ class Document {
   // Removes every instance entry whose lease ended before `now_ms`, each as
   // a change of its own (so a watcher can give each delete its own
   // version). Malformed entries and services are left alone: what the
-  // plugin cannot read it does not delete. Returns how many were removed.
-  int SweepExpired(int64_t now_ms);
+  // plugin cannot read it does not delete. *removed is how many were
+  // removed. CORRUPT when the revision cannot count the changes.
+  Status SweepExpired(int64_t now_ms, int* removed);
 
   // True when (service, id) holds an instance entry readers would return
   // (expired or not); *out is that entry.
@@ -74,7 +75,8 @@ class Document {
   // Stores `instance` (whose service_name and id are the key) as a change:
   // creates the entry (data_version 1) or rewrites it (data_version + 1),
   // with the lease ending at `expires_at_ms`. A malformed entry under the
-  // key is replaced. CORRUPT when the service record is malformed.
+  // key is replaced. CORRUPT when the service record is malformed or a
+  // counter would pass the largest int64.
   Status PutInstance(const Instance& instance, int64_t expires_at_ms);
 
   // Moves the lease end of an entry GetInstance accepts. Not a change: the
@@ -87,11 +89,13 @@ class Document {
   Status RemoveInstance(const std::string& service, const std::string& id, bool* removed);
 
   // Stores the service's property as a change, creating or replacing it.
+  // CORRUPT as PutInstance.
   Status PutProperty(const Property& property);
 
  private:
-  // Stamps a change into the file and service `slot`.
-  void Bump(ServiceSlot* slot);
+  // Stamps a change into the file and service `slot`. CORRUPT, changing
+  // nothing, when the revision is at the largest int64.
+  Status Bump(ServiceSlot* slot);
   // The record of `service`, created when missing and `create` is set;
   // null (and OK) when missing and not created. CORRUPT when malformed.
   Status MutableService(const std::string& service, bool create, ServiceSlot** out);

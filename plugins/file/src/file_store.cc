@@ -52,7 +52,9 @@ Status FileStore::Update(int64_t now_ms, const Mutation& mutate) {
   Cache taken = std::move(cache_);
   cache_ = Cache();
   Document& doc = *taken.doc;
-  int expired = doc.SweepExpired(now_ms);
+  int expired = 0;
+  s = doc.SweepExpired(now_ms, &expired);
+  if (!s.ok()) return s;
   if (expired > 0) log_.Debug("file: " + std::to_string(expired) + " expired instance(s) removed from " + path_);
   s = mutate(&doc);
   if (!s.ok()) return s;
