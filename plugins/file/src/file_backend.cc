@@ -39,7 +39,7 @@ Status FileBackend::Create(const plugin::Config& config, std::unique_ptr<plugin:
   Status s = ParseFileOptions(config, &options);
   if (!s.ok()) return s;
   config.log.Debug("file: registry file " + options.path);
-  out->reset(new FileBackend(std::make_shared<FileStore>(options.path, config.log), config.log));
+  out->reset(new FileBackend(std::make_shared<FileStore>(options.path, options.timeout, config.log), config.log));
   return Status::OK();
 }
 

@@ -2,17 +2,22 @@
 // a backend and its watches.
 //
 // Readers take no file lock: a writer replaces the file by rename, so a
-// read sees one whole version. Writers serialize on the sidecar lock
-// `<path>.lock` (across processes) and on a mutex (across threads) and
+// read sees one whole version. Nor do they wait for a writer waiting for
+// the lock. Writers serialize on the sidecar lock `<path>.lock` (across
+// processes) and on a mutex (across threads), both within the timeout, and
 // re-read under the lock, so no write is lost.
 //
-// The last version read or written is cached with its FileIdentity; an
-// operation on an unchanged file neither re-reads nor re-parses it.
+// The last version read or written is cached. A reader reuses it while the
+// file's FileIdentity is unchanged; a writer reads the whole file under the
+// lock and reuses the parse only when the content is the same, so that it
+// never applies its change to a stale copy (a stat can miss a change: an
+// inode reused with the same size within one mtime tick looks unchanged).
 //
 // Thread-safe.
 #ifndef KREG_PLUGINS_FILE_FILE_STORE_H_
 #define KREG_PLUGINS_FILE_FILE_STORE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,7 +35,8 @@ namespace file {
 
 class FileStore {
  public:
-  FileStore(std::string path, plugin::Logger log);
+  // `timeout` bounds how long an Update waits for its turn to write.
+  FileStore(std::string path, std::chrono::milliseconds timeout, plugin::Logger log);
   FileStore(const FileStore&) = delete;
   FileStore& operator=(const FileStore&) = delete;
 
@@ -43,23 +49,39 @@ class FileStore {
   // Changes the file: under the lock, re-reads it, removes expired leases
   // (each removal a change), applies `mutate`, and writes the result if
   // anything changed. When `mutate` fails nothing is written.
-  // CORRUPT, writing nothing, when the file is not a kreg file.
+  // CORRUPT, writing nothing, when the file is not a kreg file. TIMEOUT,
+  // writing nothing, when the lock is not had within the timeout.
   using Mutation = std::function<Status(Document* doc)>;
   Status Update(int64_t now_ms, const Mutation& mutate);
 
  private:
-  // Makes cache_ hold the file's current content. REQUIRES: mu_ held.
-  Status LoadLocked();
-
   struct Cache {
     FileIdentity identity;
-    std::unique_ptr<Document> doc;             // null: nothing cached
+    uint64_t content_hash = 0;                 // of the bytes doc holds
+    std::unique_ptr<Document> doc;             // null: none (or a writer has it)
     std::shared_ptr<const Snapshot> snapshot;  // decoded from doc on demand
   };
 
+  // Parses `bytes`, read as `identity`; a missing file is an empty registry.
+  Status Parse(const std::string& bytes, const FileIdentity& identity, std::unique_ptr<Document>* out) const;
+  // The cached document when it was parsed from the same content, moved
+  // out for a writer to change; null otherwise.
+  std::unique_ptr<Document> TakeCachedDocument(const FileIdentity& identity, uint64_t content_hash);
+  // Caches `doc`, which holds the file's content as of `identity`.
+  void CacheDocument(const FileIdentity& identity, uint64_t content_hash, std::unique_ptr<Document> doc);
+
   const std::string path_;
   const std::string lock_path_;
+  const std::chrono::milliseconds timeout_;
   const plugin::Logger log_;
+  // Held by one Update of this process at a time, through its wait for the
+  // file lock.
+  std::timed_mutex write_mu_;
+  // What an Update read, guarded by write_mu_; kept so that reading the
+  // whole file on every write allocates (and page-faults) nothing.
+  std::string read_buffer_;
+  // Never held while waiting for the file lock, so readers never wait for
+  // it.
   std::mutex mu_;
   Cache cache_;  // guarded by mu_
   // The last snapshot decoded, whatever version of the file it was: the
