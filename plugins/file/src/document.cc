@@ -53,8 +53,8 @@ void ParseServiceRecord(std::string_view where, std::string_view text, Document:
 // and wrapping would write numbers kreg rejects.
 Status NextCounter(int64_t value, const std::string& what, const std::string& fix, int64_t* next) {
   if (value == std::numeric_limits<int64_t>::max()) {
-    return Status::Corrupt(what + " is " + std::to_string(value) + ", the largest there is, so no change can be stored; " +
-                           fix);
+    return Status::Corrupt(what + " is " + std::to_string(value) +
+                           ", the largest there is, so no change can be stored; " + fix);
   }
   *next = value + 1;
   return Status::OK();

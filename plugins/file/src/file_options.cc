@@ -27,7 +27,9 @@ Status ResolvePath(const std::string& configured, std::string path, std::string*
     char real_dir[PATH_MAX];
     struct stat st;
     if (realpath(dir.c_str(), real_dir) == nullptr || stat(real_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      if (links == 0) return Status::InvalidArgument(option + ": directory " + dir + " does not exist; create it first");
+      if (links == 0) {
+        return Status::InvalidArgument(option + ": directory " + dir + " does not exist; create it first");
+      }
       return Status::InvalidArgument(option + " is a symbolic link to " + path + ", whose directory " + dir +
                                      " does not exist; create it or fix the link");
     }

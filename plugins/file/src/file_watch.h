@@ -9,6 +9,8 @@
 // grace for clock granularity) and no process has written since, the
 // thread removes the expired entries itself through FileStore::Update, so
 // their deletes are reported within about a second even if nobody writes.
+// While another process holds the lock the sweep waits for it up to the
+// timeout (the thread reports nothing meanwhile), then retries later.
 //
 // When the file stops being a kreg file the watch pushes one ERROR event,
 // keeps its last state, and carries on from there once the file is fixed.
