@@ -135,8 +135,9 @@ Status FileLock::Acquire(const std::string& lock_path, Clock::time_point deadlin
 Status LockTimeout(const std::string& lock_path) {
   long pid = LockHolderPid(lock_path);
   std::string holder = pid > 0 ? "pid " + std::to_string(pid) : "another process";
-  return Status::Timeout("timed out waiting for the lock " + lock_path + ", held by " + holder +
-                         "; nothing was written. If that process is stopped or hung, resume or end it");
+  return Status::Timeout("gave up waiting for the lock " + lock_path + " (held by " + holder +
+                         ") after registry.timeout; nothing was written. If that process is stopped or hung, "
+                         "resume or end it");
 }
 
 }  // namespace file
