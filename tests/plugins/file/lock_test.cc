@@ -102,16 +102,19 @@ TEST_F(FileLockTimeoutTest, ThreadsQueuedBehindAWaitingWriterGiveUpToo) {
 
 TEST_F(FileLockTimeoutTest, ReadsAnswerWhileTheWatchSweepAndAWriterWaitForTheLock) {
   Open(seconds(60));
-  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "short"), {milliseconds(200), false}).ok());
+  const auto short_lease_ends = std::chrono::steady_clock::now() + milliseconds(1500);
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "short"), {milliseconds(1500), false}).ok());
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "long"), {seconds(60), false}).ok());
   ASSERT_TRUE(registry_.StartWatch(recorder_.Callback(), &watch_).ok());
-  ASSERT_TRUE(recorder_.WaitForCount(3));  // two creates, SYNCED
+  ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    return FindEvent(seen, EventType::kCreate, "svc", "short") >= 0 && seen.back().type == EventType::kSynced;
+  }));
   StopAHolderOfTheLock();
-  // A writer waits for the lock, and the short lease ends: the watch's
-  // sweep waits for the lock too.
+  // A writer waits for the lock, and once the short lease ends the watch's
+  // sweep waits for it too.
   std::future<Status> writer =
       std::async(std::launch::async, [&] { return registry_.Register(MakeInstance("svc", "w")); });
-  std::this_thread::sleep_for(milliseconds(800));
+  std::this_thread::sleep_until(short_lease_ends + milliseconds(500));
 
   Service s;
   Outcome get = RunWithin(seconds(3), [&] { return registry_.GetService("svc", &s); });
