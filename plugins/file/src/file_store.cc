@@ -76,8 +76,27 @@ void FileStore::CacheDocument(const FileIdentity& identity, uint64_t content_has
 
 Status FileStore::Update(int64_t now_ms, const Mutation& mutate) {
   const auto deadline = std::chrono::steady_clock::now() + timeout_;
-  std::unique_lock<std::timed_mutex> writing(write_mu_, deadline);
-  if (!writing.owns_lock()) return LockTimeout(lock_path_);
+  {
+    std::unique_lock<std::mutex> lock(write_mu_);
+    if (!write_turn_free_.wait_until(lock, deadline, [this] { return !writing_; })) return LockTimeout(lock_path_);
+    writing_ = true;
+  }
+  // Ends the turn on every way out, an exception from `mutate` included.
+  struct EndTurn {
+    FileStore* store;
+    ~EndTurn() {
+      {
+        std::lock_guard<std::mutex> lock(store->write_mu_);
+        store->writing_ = false;
+      }
+      store->write_turn_free_.notify_one();
+    }
+  } end_turn{this};
+  return UpdateInTurn(now_ms, mutate, deadline);
+}
+
+Status FileStore::UpdateInTurn(int64_t now_ms, const Mutation& mutate,
+                               std::chrono::steady_clock::time_point deadline) {
   FileLock file_lock;
   Status s = file_lock.Acquire(lock_path_, deadline);
   if (!s.ok()) return s;

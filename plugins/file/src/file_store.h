@@ -18,6 +18,7 @@
 #define KREG_PLUGINS_FILE_FILE_STORE_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -67,6 +68,8 @@ class FileStore {
   // The cached document when it was parsed from the same content, moved
   // out for a writer to change; null otherwise.
   std::unique_ptr<Document> TakeCachedDocument(const FileIdentity& identity, uint64_t content_hash);
+  // Update's work once it has the turn to write.
+  Status UpdateInTurn(int64_t now_ms, const Mutation& mutate, std::chrono::steady_clock::time_point deadline);
   // Caches `doc`, which holds the file's content as of `identity`.
   void CacheDocument(const FileIdentity& identity, uint64_t content_hash, std::unique_ptr<Document> doc);
 
@@ -74,11 +77,15 @@ class FileStore {
   const std::string lock_path_;
   const std::chrono::milliseconds timeout_;
   const plugin::Logger log_;
-  // Held by one Update of this process at a time, through its wait for the
-  // file lock.
-  std::timed_mutex write_mu_;
-  // What an Update read, guarded by write_mu_; kept so that reading the
-  // whole file on every write allocates (and page-faults) nothing.
+  // One Update of this process at a time has the turn to write, through
+  // its wait for the file lock; the others wait, up to their deadline, for
+  // write_turn_free_. (A condition variable, not a timed mutex: TSan does
+  // not see a timed mutex taken with a steady-clock deadline.)
+  std::mutex write_mu_;
+  std::condition_variable write_turn_free_;
+  bool writing_ = false;  // guarded by write_mu_
+  // What the Update with the turn read; kept so that reading the whole
+  // file on every write allocates (and page-faults) nothing.
   std::string read_buffer_;
   // Never held while waiting for the file lock, so readers never wait for
   // it.
