@@ -3,8 +3,8 @@
 //
 // Readers take no file lock: a writer replaces the file by rename, so a
 // read sees one whole version. Nor do they wait for a writer waiting for
-// the lock. Writers serialize on the sidecar lock `<path>.lock` (across
-// processes) and on a mutex (across threads), both within the timeout, and
+// the lock. Writers take turns within the process, then take the sidecar
+// lock `<path>.lock` (across processes), both within the timeout, and
 // re-read under the lock, so no write is lost.
 //
 // The last version read or written is cached. A reader reuses it while the
