@@ -73,8 +73,11 @@ bool SplitPair(const std::string& text, char sep, std::string* key, std::string*
   return true;
 }
 
+// For the commands that run until stopped (register --hold, watch),
 // SIGINT and SIGTERM are blocked in every thread and collected with
-// sigtimedwait, so --hold and watch can stop cleanly without handlers.
+// sigtimedwait, so they can stop cleanly without handlers. The one-shot
+// commands keep the default: a signal ends them wherever they wait (e.g.
+// for a lock a stuck process holds).
 sigset_t StopSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -348,10 +351,11 @@ Status CheckFlagsOf(const std::string& command, const Args& args) {
   return Status::OK();
 }
 
+bool RunsUntilStopped(const std::string& command, const Args& args) {
+  return command == "watch" || (command == "register" && args.Has("hold"));
+}
+
 int Main(int argc, char** argv) {
-  // Before any thread exists, so every thread inherits the mask.
-  sigset_t stop = StopSignals();
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   spdlog::set_default_logger(spdlog::stderr_color_mt("kregctl"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 
@@ -380,6 +384,11 @@ int Main(int argc, char** argv) {
   }
   s = CheckFlagsOf(command, args);
   if (!s.ok()) return Usage(s);
+  if (RunsUntilStopped(command, args)) {
+    // Before the plugin starts any thread, so every thread inherits the mask.
+    sigset_t stop = StopSignals();
+    pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  }
   Output out(args.Has("json"));
   Commands commands(args, out);
   return commands.Run(command);

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "support/lock_holder.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 #include "support/zookeeper_server.h"
@@ -238,6 +240,23 @@ TEST_F(KregctlTest, HoldDeregistersOnSigterm) {
   EXPECT_EQ(holder.Wait(seconds(20)), 0) << holder.Stderr();
   EXPECT_NE(holder.Stdout().find("deregistered held/h2"), std::string::npos);
   EXPECT_EQ(Kregctl({"get", "held", "--json"}).out.find("h2"), std::string::npos);
+}
+
+// A one-shot command is stopped by Ctrl-C or SIGTERM wherever it waits,
+// here for the registry's lock, which a stuck process holds.
+TEST_F(KregctlTest, OneShotCommandWaitingForTheLockDiesOnSigtermAndSigint) {
+  config_ = dir_.WriteFile("slow.yaml", "registry:\n  plugin: file\n  plugin_dir: " KREG_TEST_PLUGIN_DIR
+                                        "\n  timeout: 10m\n  options: {path: " +
+                                            dir_.Join("registry.json") + "}\nlog:\n  level: warn\n");
+  LockHolder holder(dir_.Join("registry.json.lock"), dir_.path());
+  ASSERT_TRUE(holder.WaitUntilHeld());
+  for (int signo : {SIGTERM, SIGINT}) {
+    Process reg(Argv({"register", "--service", "s", "--id", "i"}), dir_.path());
+    std::this_thread::sleep_for(milliseconds(500));
+    EXPECT_TRUE(reg.running()) << reg.Stderr();
+    reg.Signal(signo);
+    EXPECT_EQ(reg.Wait(seconds(5)), 128 + signo) << "signal " << signo;
+  }
 }
 
 TEST_F(KregctlTest, WatchTimeoutBeforeCountExits4) {

@@ -13,8 +13,10 @@ namespace kreg {
 namespace file {
 
 // Which version of a file's content was read. Every replacement is a new
-// inode (written, then renamed over), so an unchanged identity means
-// unchanged content and a cached parse can be reused.
+// inode (written, then renamed over), so an unchanged identity almost
+// always means unchanged content: enough for a reader to reuse a cached
+// parse, not for a writer (an inode reused with the same size within one
+// mtime tick looks unchanged; see FileStore).
 struct FileIdentity {
   bool exists = false;
   dev_t dev = 0;

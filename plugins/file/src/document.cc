@@ -1,6 +1,7 @@
 #include "document.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "format/json_format.h"
@@ -92,6 +93,18 @@ void ParseServiceRecord(std::string_view where, std::string_view text, const Unr
   if (unreadable.CountIn(text) > unreadable_in_entries) return malformed(std::string("a key ") + unreadable.In(text));
   if (!version) return malformed("\"version\" is missing or not an integer");
   slot->version = *version;
+}
+
+// value + 1 into *next. CORRUPT when `value` is the largest int64: only
+// another tool can have stored that (counting there takes 2^63 changes),
+// and wrapping would write numbers kreg rejects.
+Status NextCounter(int64_t value, const std::string& what, const std::string& fix, int64_t* next) {
+  if (value == std::numeric_limits<int64_t>::max()) {
+    return Status::Corrupt(what + " is " + std::to_string(value) +
+                           ", the largest there is, so no change can be stored; " + fix);
+  }
+  *next = value + 1;
+  return Status::OK();
 }
 
 }  // namespace
@@ -201,7 +214,14 @@ std::string Document::Serialize() const {
   return out;
 }
 
-void Document::BeginWrite(int64_t not_below) { write_revision_ = std::max(revision_ + 1, not_below); }
+Status Document::BeginWrite(int64_t not_below) {
+  int64_t next = 0;
+  Status s = NextCounter(revision_, "registry file " + path_ + ": its \"revision\"",
+                         "move the file away to start a new registry", &next);
+  if (!s.ok()) return s;
+  write_revision_ = std::max(next, not_below);
+  return Status::OK();
+}
 
 void Document::Stamp(ServiceSlot* slot) {
   slot->version = write_revision_;
@@ -279,7 +299,13 @@ Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
   Status s = MutableService(instance.service_name, /*create=*/true, &slot);
   if (!s.ok()) return s;
   InstanceEntry old;
-  int64_t data_version = GetInstance(instance.service_name, instance.id, &old) ? old.instance.data_version + 1 : 1;
+  int64_t data_version = 1;
+  if (GetInstance(instance.service_name, instance.id, &old)) {
+    s = NextCounter(old.instance.data_version,
+                    InstanceWhere(path_, instance.service_name, instance.id) + ": its \"data_version\"",
+                    "deregister the instance and register it again", &data_version);
+    if (!s.ok()) return s;
+  }
   Stamp(slot);
   InstanceSlot& entry = slot->instances[instance.id];
   entry.unreadable.clear();
@@ -319,7 +345,9 @@ Status Document::PutProperty(const Property& property) {
   auto old = slot->others.find("property");
   Property decoded;
   if (old != slot->others.end() && DecodePropertyEntry(*old, property.service_name, "", &decoded).ok()) {
-    data_version = decoded.data_version + 1;
+    s = NextCounter(decoded.data_version, PropertyWhere(path_, property.service_name) + ": its \"data_version\"",
+                    "remove the property from the file and set it again", &data_version);
+    if (!s.ok()) return s;
   }
   Stamp(slot);
   slot->others["property"] = json{{"data", format::PropertyToJson(property)},

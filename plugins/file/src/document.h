@@ -69,8 +69,9 @@ class Document {
   // Starts a write: every change until the document is saved takes one
   // revision, the larger of revision() + 1 and `not_below` (one write is
   // one transaction: its events share its version). REQUIRES: called
-  // before the first change of each write.
-  void BeginWrite(int64_t not_below);
+  // before the first change of each write. CORRUPT, changing nothing, when
+  // the revision is the largest int64 (only a hand-edited file gets there).
+  Status BeginWrite(int64_t not_below);
 
   // Removes every instance entry whose lease ended before `now_ms`, as a
   // change. Malformed entries and services are left alone: what the plugin
@@ -90,7 +91,8 @@ class Document {
   // Stores `instance` (whose service_name and id are the key) as a change:
   // creates the entry (data_version 1) or rewrites it (data_version + 1),
   // with the lease ending at `expires_at_ms`. A malformed entry under the
-  // key is replaced. CORRUPT when the service record is malformed.
+  // key is replaced. CORRUPT when the service record is malformed or a
+  // counter would pass the largest int64.
   Status PutInstance(const Instance& instance, int64_t expires_at_ms);
 
   // Moves the lease end of an entry GetInstance accepts. Not a change: the
@@ -103,6 +105,7 @@ class Document {
   Status RemoveInstance(const std::string& service, const std::string& id, bool* removed);
 
   // Stores the service's property as a change, creating or replacing it.
+  // CORRUPT as PutInstance.
   Status PutProperty(const Property& property);
 
  private:

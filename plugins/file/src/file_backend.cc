@@ -39,7 +39,7 @@ Status FileBackend::Create(const plugin::Config& config, std::unique_ptr<plugin:
   Status s = ParseFileOptions(config, &options);
   if (!s.ok()) return s;
   config.log.Debug("file: registry file " + options.path);
-  out->reset(new FileBackend(std::make_shared<FileStore>(options.path, config.log), config.log));
+  out->reset(new FileBackend(std::make_shared<FileStore>(options.path, options.timeout, config.log), config.log));
   return Status::OK();
 }
 
@@ -106,23 +106,25 @@ Status FileBackend::Deregister(const std::string& service_name, const std::strin
 }
 
 Status FileBackend::GetService(const std::string& service_name, Service* out) {
+  const int64_t now_ms = NowMs();
   std::shared_ptr<const Snapshot> snapshot;
-  Status s = store_->Read(NowMs(), &snapshot);
+  Status s = store_->Read(now_ms, &snapshot);
   if (!s.ok()) return s;
   auto record = snapshot->services.find(service_name);
   if (record == snapshot->services.end()) {
     return Status::NotFound("service \"" + service_name + "\" does not exist in " + store_->path());
   }
-  *out = ToService(service_name, record->second);
+  *out = ToService(service_name, record->second, now_ms);
   return Status::OK();
 }
 
 Status FileBackend::ListServices(std::vector<Service>* out) {
+  const int64_t now_ms = NowMs();
   std::shared_ptr<const Snapshot> snapshot;
-  Status s = store_->Read(NowMs(), &snapshot);
+  Status s = store_->Read(now_ms, &snapshot);
   if (!s.ok()) return s;
   out->clear();
-  for (const auto& [name, record] : snapshot->services) out->push_back(ToService(name, record));
+  for (const auto& [name, record] : snapshot->services) out->push_back(ToService(name, record, now_ms));
   return Status::OK();
 }
 

@@ -5,9 +5,13 @@
 // lock file itself: two FileLocks in one process exclude each other too.
 // The lock file is never removed (removing it would let a late opener lock a
 // different inode than an earlier one) and holds no data.
+//
+// Waiting has a deadline: a holder that is stopped or hung must not freeze
+// every writer, and flock itself cannot time out.
 #ifndef KREG_PLUGINS_FILE_FILE_LOCK_H_
 #define KREG_PLUGINS_FILE_FILE_LOCK_H_
 
+#include <chrono>
 #include <string>
 
 #include "kreg/status.hpp"
@@ -22,13 +26,18 @@ class FileLock {
   FileLock(const FileLock&) = delete;
   FileLock& operator=(const FileLock&) = delete;
 
-  // Blocks until the exclusive lock on `lock_path` (created if missing) is
-  // held. REQUIRES: not already acquired.
-  Status Acquire(const std::string& lock_path);
+  // Takes the exclusive lock on `lock_path` (created if missing), waiting
+  // for it until `deadline` at most: then LockTimeout(lock_path).
+  // REQUIRES: not already acquired.
+  Status Acquire(const std::string& lock_path, std::chrono::steady_clock::time_point deadline);
 
  private:
   int fd_ = -1;
 };
+
+// TIMEOUT for a writer that gave up waiting for the lock on `lock_path`:
+// names the lock file and, when /proc/locks tells it, the holder's pid.
+Status LockTimeout(const std::string& lock_path);
 
 }  // namespace file
 }  // namespace kreg

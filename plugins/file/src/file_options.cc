@@ -1,5 +1,7 @@
 #include "file_options.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +12,50 @@
 
 namespace kreg {
 namespace file {
+
+namespace {
+
+// As the kernel's limit on links followed in one path lookup.
+constexpr int kMaxLinks = 40;
+
+// Resolves `path` (absolute) as ParseFileOptions describes; `configured`
+// is what the config said, for errors.
+Status ResolvePath(const std::string& configured, std::string path, std::string* out) {
+  const std::string option = "registry.options.path \"" + configured + "\"";
+  for (int links = 0; links <= kMaxLinks; ++links) {
+    const std::string dir = DirName(path);
+    char real_dir[PATH_MAX];
+    struct stat st;
+    if (realpath(dir.c_str(), real_dir) == nullptr || stat(real_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      if (links == 0) {
+        return Status::InvalidArgument(option + ": directory " + dir + " does not exist; create it first");
+      }
+      return Status::InvalidArgument(option + " is a symbolic link to " + path + ", whose directory " + dir +
+                                     " does not exist; create it or fix the link");
+    }
+    path = (std::strcmp(real_dir, "/") == 0 ? "/" : std::string(real_dir) + "/") + BaseName(path);
+    bool exists = lstat(path.c_str(), &st) == 0;
+    if (exists && S_ISDIR(st.st_mode)) {
+      return Status::InvalidArgument(option + " names a directory (" + path + "); name a file");
+    }
+    if (!exists || !S_ISLNK(st.st_mode)) {
+      *out = std::move(path);
+      return Status::OK();
+    }
+    char target[PATH_MAX];
+    ssize_t n = readlink(path.c_str(), target, sizeof(target));
+    if (n < 0 || n == sizeof(target)) {
+      return Status::InvalidArgument(option + ": cannot read the symbolic link " + path + ": " +
+                                     (n < 0 ? std::strerror(errno) : "its target is too long"));
+    }
+    std::string next(target, static_cast<size_t>(n));
+    path = next.front() == '/' ? next : DirName(path) + "/" + next;
+  }
+  return Status::InvalidArgument(option + ": more than " + std::to_string(kMaxLinks) +
+                                 " symbolic links to follow (a loop?); point it at the file");
+}
+
+}  // namespace
 
 Status ParseFileOptions(const plugin::Config& config, FileOptions* out) {
   for (const auto& [key, value] : config.options) {
@@ -35,13 +81,9 @@ Status ParseFileOptions(const plugin::Config& config, FileOptions* out) {
     }
     path = std::string(cwd) + "/" + path;
   }
-  std::string dir = DirName(path);
-  struct stat st;
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::InvalidArgument("registry.options.path \"" + it->second + "\": directory " + dir +
-                                   " does not exist; create it first");
-  }
-  out->path = std::move(path);
+  Status s = ResolvePath(it->second, path, &out->path);
+  if (!s.ok()) return s;
+  if (config.timeout.count() > 0) out->timeout = config.timeout;
   return Status::OK();
 }
 

@@ -9,6 +9,8 @@
 // grace for clock granularity) the thread reads the file again, which
 // removes the lapsed entries (FileStore::Read), so their deletes are
 // reported within about a second even if nobody else writes.
+// While another process holds the lock that read's write waits for it up
+// to the timeout (the thread reports nothing meanwhile), then retries later.
 //
 // When the file stops being a kreg file the watch pushes one ERROR event,
 // keeps its last state, and carries on from there once the file is fixed.

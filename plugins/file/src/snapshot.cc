@@ -73,11 +73,15 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
   return snap;
 }
 
-Service ToService(const std::string& name, const ServiceRecord& record) {
+Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms) {
   Service service;
   service.service_name = name;
   service.version = record.version;
   for (const auto& [id, entry] : record.instances) {
+    if (entry.expires_at_ms < now_ms) {
+      service.version = std::max({service.version, record.version + 1, entry.expires_at_ms * 1000});
+      continue;
+    }
     service.update_time = std::max(service.update_time, entry.instance.update_time);
     service.instances[entry.instance.zone][id] = entry.instance;
   }

@@ -41,9 +41,14 @@ struct Snapshot {
 // taken from it instead of parsed again, and not warned about again.
 Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plugin::Logger& log);
 
-// The service as get_service returns it: its instances, the property
-// merged in, update_time the latest of its instances'.
-Service ToService(const std::string& name, const ServiceRecord& record);
+// The service as get_service returns it: its instances whose lease has
+// not ended by `now_ms`, the property merged in, update_time the latest of
+// its instances'. A snapshot that still holds a lapsed lease (the write
+// that removes it waits for a busy lock) is another state than the file's:
+// its version is the latest lapse's time in µs, which is a revision's unit
+// (file_format.h), or one above the service's, so that it never equals a
+// version handed out for other content.
+Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms);
 
 }  // namespace file
 }  // namespace kreg

@@ -46,8 +46,14 @@ Status OpenWithOptions(const StringMap& options, Registry* out) {
 }
 
 Status OpenFileRegistry(const std::string& path, Registry* out, LogRecorder* log, const StringMap& extra) {
+  return OpenFileRegistryWithTimeout(path, std::chrono::milliseconds(0), out, log, extra);
+}
+
+Status OpenFileRegistryWithTimeout(const std::string& path, std::chrono::milliseconds timeout, Registry* out,
+                                   LogRecorder* log, const StringMap& extra) {
   const Plugin& plugin = LoadPlugin();
   OpenOptions open;
+  open.timeout = timeout;
   open.options = extra;
   open.options["path"] = path;
   if (log != nullptr) {

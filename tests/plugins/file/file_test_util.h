@@ -28,6 +28,9 @@ namespace file_test {
 class LogRecorder;
 Status OpenFileRegistry(const std::string& path, Registry* out, LogRecorder* log = nullptr,
                         const StringMap& extra = {});
+// The same with a per-operation timeout (registry.timeout; 0: the default).
+Status OpenFileRegistryWithTimeout(const std::string& path, std::chrono::milliseconds timeout, Registry* out,
+                                   LogRecorder* log = nullptr, const StringMap& extra = {});
 // The same with exactly `options` (no implied path).
 Status OpenWithOptions(const StringMap& options, Registry* out);
 
