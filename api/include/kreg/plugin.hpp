@@ -202,6 +202,16 @@ class Backend {
     if (s.ok()) *out = std::move(service);
     return s;
   }
+  // GetServiceSnapshot for a caller that holds the service at
+  // `known_version` (0: none): *unchanged is true, and *out left alone, only
+  // when the service is still what the caller holds. The default compares
+  // versions; a backend whose reads can differ at one version overrides it.
+  virtual Status GetServiceSince(const std::string& service_name, int64_t known_version, bool* unchanged,
+                                 std::shared_ptr<const Service>* out) {
+    Status s = GetServiceSnapshot(service_name, out);
+    *unchanged = s.ok() && known_version != 0 && (*out)->version == known_version;
+    return s;
+  }
   virtual Status ListServices(std::vector<Service>* out) = 0;
   virtual Status SetProperty(const Property& property) = 0;
   // Push the initial state as CREATE events, then a SYNCED event, then
@@ -316,9 +326,10 @@ inline kreg_status GetServiceSince(kreg_backend* b, kreg_str name, int64_t known
     Status s = ValidateName("service name", service_name);
     if (!s.ok()) return s;
     std::shared_ptr<const Service> service;
-    s = Handle(b)->backend->GetServiceSnapshot(service_name, &service);
+    bool same = false;
+    s = Handle(b)->backend->GetServiceSince(service_name, known_version, &same, &service);
     if (!s.ok()) return s;
-    if (known_version != 0 && service->version == known_version) {
+    if (same) {
       *unchanged = 1;
       return Status::OK();
     }

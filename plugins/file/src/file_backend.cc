@@ -106,6 +106,21 @@ Status FileBackend::Deregister(const std::string& service_name, const std::strin
 }
 
 Status FileBackend::GetService(const std::string& service_name, Service* out) {
+  bool hid_lapsed = false;
+  return ReadService(service_name, out, &hid_lapsed);
+}
+
+Status FileBackend::GetServiceSince(const std::string& service_name, int64_t known_version, bool* unchanged,
+                                    std::shared_ptr<const Service>* out) {
+  auto service = std::make_shared<Service>();
+  bool hid_lapsed = false;
+  Status s = ReadService(service_name, service.get(), &hid_lapsed);
+  *unchanged = s.ok() && !hid_lapsed && known_version != 0 && service->version == known_version;
+  if (s.ok()) *out = std::move(service);
+  return s;
+}
+
+Status FileBackend::ReadService(const std::string& service_name, Service* out, bool* hid_lapsed) {
   const int64_t now_ms = NowMs();
   std::shared_ptr<const Snapshot> snapshot;
   Status s = store_->Read(now_ms, &snapshot);
@@ -114,7 +129,7 @@ Status FileBackend::GetService(const std::string& service_name, Service* out) {
   if (record == snapshot->services.end()) {
     return Status::NotFound("service \"" + service_name + "\" does not exist in " + store_->path());
   }
-  *out = ToService(service_name, record->second, now_ms);
+  *out = ToService(service_name, record->second, now_ms, hid_lapsed);
   return Status::OK();
 }
 

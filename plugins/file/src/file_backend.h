@@ -36,12 +36,18 @@ class FileBackend : public plugin::Backend {
   Status Register(const Instance& instance, const RegisterOptions& options) override;
   Status Deregister(const std::string& service_name, const std::string& id) override;
   Status GetService(const std::string& service_name, Service* out) override;
+  // Never "unchanged" while a read hides a lapsed lease the file still
+  // holds (see ToService): the caller's copy at that version has it.
+  Status GetServiceSince(const std::string& service_name, int64_t known_version, bool* unchanged,
+                         std::shared_ptr<const Service>* out) override;
   Status ListServices(std::vector<Service>* out) override;
   Status SetProperty(const Property& property) override;
   Status Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_ptr<plugin::WatchSource>* source) override;
 
  private:
   FileBackend(std::shared_ptr<FileStore> store, plugin::Logger log);
+  // GetService; *hid_lapsed as ToService sets it.
+  Status ReadService(const std::string& service_name, Service* out, bool* hid_lapsed);
 
   // The lease end this process last wrote, by service and id; transparent
   // comparators let Renew look up its string_views without copying them.

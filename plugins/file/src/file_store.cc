@@ -40,7 +40,8 @@ bool FileStore::WentBackLocked(int64_t revision) const {
   return revision > 0 && revision < highest_revision_;
 }
 
-Status FileStore::ReadCached(int64_t now_ms, std::shared_ptr<const Snapshot>* out, bool* current) {
+Status FileStore::ReadCached(int64_t now_ms, std::shared_ptr<const Snapshot>* out, bool* current,
+                             bool* went_back) {
   std::lock_guard<std::mutex> lock(mu_);
   FileIdentity identity;
   Status s = StatFile(path_, &identity);
@@ -64,30 +65,37 @@ Status FileStore::ReadCached(int64_t now_ms, std::shared_ptr<const Snapshot>* ou
     last_snapshot_ = cache_.snapshot;
   }
   const int64_t revision = cache_.snapshot->revision;
-  *current = !WentBackLocked(revision) && cache_.snapshot->earliest_expiry_ms >= now_ms;
-  if (*current) highest_revision_ = std::max(highest_revision_, revision);
+  *went_back = WentBackLocked(revision);
+  *current = !*went_back && cache_.snapshot->earliest_expiry_ms >= now_ms;
+  if (!*went_back) highest_revision_ = std::max(highest_revision_, revision);
   *out = cache_.snapshot;
   return Status::OK();
 }
 
 Status FileStore::Read(int64_t now_ms, std::shared_ptr<const Snapshot>* out) {
   bool current = false;
-  Status s = ReadCached(now_ms, out, &current);
+  bool went_back = false;
+  Status s = ReadCached(now_ms, out, &current, &went_back);
   if (!s.ok() || current) return s;
   // An empty mutation: the write itself removes the lapsed leases and
   // raises the versions of a file that went back. Readers never wait for
-  // the lock, so it is tried once: while another writer has it, the file
-  // is served as it is (ToService hides what lapsed) and that writer, or
-  // the next, removes the leases.
+  // the lock, so it is tried once.
   s = UpdateUntil(now_ms, [](Document*) { return Status::OK(); }, std::chrono::steady_clock::now());
-  if (s.code() == KREG_TIMEOUT) return ReadCached(now_ms, out, &current);
+  if (!s.ok() && went_back) {
+    // Its versions may have been handed out for other content: never
+    // served as they are.
+    return Status(s.code(), "cannot read " + path_ + ": it went back to an older copy and restamping it failed: " +
+                                s.message());
+  }
   if (!s.ok()) {
-    return Status(s.code(), "cannot read " + path_ + ": it holds lapsed leases or went back to an older copy, " +
-                                "and removing or restamping them failed: " + s.message());
+    // The lock is busy or the file not writable here: served as it is,
+    // with the lapsed leases hidden by ToService, until a writer removes
+    // them.
+    log_.Debug("file: lapsed leases stay in " + path_ + " for now: " + s.message());
   }
   // Only a file replaced again meanwhile is not current now; it is served
   // as it is rather than chased.
-  return ReadCached(now_ms, out, &current);
+  return ReadCached(now_ms, out, &current, &went_back);
 }
 
 std::unique_ptr<Document> FileStore::TakeCachedDocument(const FileIdentity& identity, uint64_t content_hash) {
@@ -152,9 +160,15 @@ Status FileStore::UpdateInTurn(int64_t now_ms, const Mutation& mutate,
     std::lock_guard<std::mutex> lock(mu_);
     highest = highest_revision_;
   }
-  const int64_t above_highest = highest < std::numeric_limits<int64_t>::max() ? highest + 1 : highest;
-  s = doc->BeginWrite(std::max(above_highest, NowUs()));
+  if (highest == std::numeric_limits<int64_t>::max()) {
+    return Status::Corrupt("this process has seen revision " + std::to_string(highest) + " of " + path_ +
+                           ", the largest there is, so no change can be stored; restart it with a new file");
+  }
+  s = doc->BeginWrite(std::max(highest + 1, NowUs()));
   if (!s.ok()) return s;
+  // The lock may have taken a while: what lapsed meanwhile goes now, so no
+  // write renews a lease that readers already hid.
+  now_ms = std::max(now_ms, NowMs());
   if (identity.exists && doc->revision() > 0 && doc->revision() < highest) {
     log_.Warn("file: " + path_ + " went back to revision " + std::to_string(doc->revision()) +
               " (an older copy?); every version in it is raised above " + std::to_string(highest));

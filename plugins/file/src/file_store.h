@@ -7,10 +7,11 @@
 // lock `<path>.lock` (across processes), both within the timeout, and
 // re-read under the lock, so no write is lost.
 //
-// Versions: a reader is only ever given a version the file holds for the
-// content it is given. So a read that finds a lease lapsed (the content
-// readers see changed, but not the file) first writes the file without it,
-// and gets the new revision that write takes. Revisions are times (see
+// Versions: a reader is given a version the file holds for the content it
+// is given. So a read that finds a lease lapsed (the content readers see
+// changed, but not the file) first writes the file without it, and gets
+// the new revision that write takes; only while the lock is busy does it
+// get the file as it is, the lapse hidden at the old version (ToService). Revisions are times (see
 // file_format.h), so removing the file or writing an older copy back does
 // not take new writes' versions back; a process that finds the file's
 // revision below the highest it has seen (an older copy) rewrites it with
@@ -55,10 +56,11 @@ class FileStore {
   // The file's current content, decoded, with no lease that ended before
   // `now_ms` (writing the file first when it holds one, or went back, as
   // described above); a missing file is an empty registry. While another
-  // writer holds the lock that write is not waited for: the content is
-  // then the file's as it is, and ToService hides the lapsed leases.
-  // CORRUPT (and nothing cached) when it is not a kreg file; the error of
-  // that write when it fails otherwise.
+  // writer holds the lock (or the file is not writable here) that write is
+  // not waited for: the content is then the file's as it is, and ToService
+  // hides the lapsed leases. CORRUPT (and nothing cached) when it is not a
+  // kreg file; the error of that write when a file that went back cannot
+  // be restamped.
   Status Read(int64_t now_ms, std::shared_ptr<const Snapshot>* out);
 
   // Changes the file: under the lock, re-reads it, raises its versions if
@@ -90,8 +92,9 @@ class FileStore {
   // Caches `doc`, which holds the file's content as of `identity`.
   void CacheDocument(const FileIdentity& identity, uint64_t content_hash, std::unique_ptr<Document> doc);
   // Read without its write: *current is false when the snapshot may not
-  // be handed out before the file is written.
-  Status ReadCached(int64_t now_ms, std::shared_ptr<const Snapshot>* out, bool* current);
+  // be handed out before the file is written, *went_back when its versions
+  // may not be handed out at all.
+  Status ReadCached(int64_t now_ms, std::shared_ptr<const Snapshot>* out, bool* current, bool* went_back);
   // True when a file that exists holds `revision`, below the highest this
   // store has handed out or written. REQUIRES: mu_ held.
   bool WentBackLocked(int64_t revision) const;

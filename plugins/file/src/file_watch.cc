@@ -145,7 +145,10 @@ void FileWatch::Reload() {
   }
   for (WatchEvent& e : state_.Advance(*snapshot)) sink_->Push(std::move(e));
   earliest_expiry_ms_ = snapshot->earliest_expiry_ms;
-  sweep_not_before_ms_ = 0;
+  // A lease still there after its end: the read could not remove it (the
+  // lock is busy), so the next try waits a while instead of spinning.
+  const int64_t now_ms = NowMs();
+  sweep_not_before_ms_ = earliest_expiry_ms_ < now_ms ? now_ms + kSweepRetryMs : 0;
 }
 
 int FileWatch::SweepTimeoutMs() const {

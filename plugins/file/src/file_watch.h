@@ -9,8 +9,9 @@
 // grace for clock granularity) the thread reads the file again, which
 // removes the lapsed entries (FileStore::Read), so their deletes are
 // reported within about a second even if nobody else writes.
-// While another process holds the lock that read's write waits for it up
-// to the timeout (the thread reports nothing meanwhile), then retries later.
+// While another writer holds the lock that read's write is not waited for:
+// the watch keeps reporting the lease as it is and tries again a second
+// later.
 //
 // When the file stops being a kreg file the watch pushes one ERROR event,
 // keeps its last state, and carries on from there once the file is fixed.

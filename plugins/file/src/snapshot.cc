@@ -73,13 +73,14 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
   return snap;
 }
 
-Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms) {
+Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms, bool* hid_lapsed) {
   Service service;
   service.service_name = name;
   service.version = record.version;
+  if (hid_lapsed != nullptr) *hid_lapsed = false;
   for (const auto& [id, entry] : record.instances) {
     if (entry.expires_at_ms < now_ms) {
-      service.version = std::max({service.version, record.version + 1, entry.expires_at_ms * 1000});
+      if (hid_lapsed != nullptr) *hid_lapsed = true;
       continue;
     }
     service.update_time = std::max(service.update_time, entry.instance.update_time);

@@ -43,12 +43,12 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
 
 // The service as get_service returns it: its instances whose lease has
 // not ended by `now_ms`, the property merged in, update_time the latest of
-// its instances'. A snapshot that still holds a lapsed lease (the write
-// that removes it waits for a busy lock) is another state than the file's:
-// its version is the latest lapse's time in µs, which is a revision's unit
-// (file_format.h), or one above the service's, so that it never equals a
-// version handed out for other content.
-Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms);
+// its instances', at the record's version. A lapsed lease is still in the
+// snapshot only while the write that removes it waits for a busy lock
+// (FileStore::Read); *hid_lapsed (may be null) then says the content
+// differs from what that version was handed out with.
+Service ToService(const std::string& name, const ServiceRecord& record, int64_t now_ms,
+                  bool* hid_lapsed = nullptr);
 
 }  // namespace file
 }  // namespace kreg

@@ -134,7 +134,10 @@ void ZkWatch::Run() {
 
 ZkWatch::Step ZkWatch::Round(Dirty* work, const std::atomic<bool>* cancel) {
   Step step = RoundSteps(work, cancel);
-  Flush();
+  // A round cut short may have read a directory but not its new children:
+  // its events wait for the retry, so that they go out with the version of
+  // a state that was read whole.
+  if (step == Step::kDone) Flush();
   return step;
 }
 

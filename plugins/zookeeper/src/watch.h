@@ -119,7 +119,7 @@ class ZkWatch : public plugin::WatchSource, private SessionListener {
 
   void Run();
   // Re-reads everything in `work`, removing what it finished, then sends
-  // the events found.
+  // the events found once all of it was read (a round to retry keeps them).
   Step Round(Dirty* work, const std::atomic<bool>* cancel);
   Step RoundSteps(Dirty* work, const std::atomic<bool>* cancel);
   Step SyncRoot(Dirty* work, const Deadline& deadline);

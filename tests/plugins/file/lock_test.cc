@@ -123,7 +123,6 @@ TEST_F(FileLockTimeoutTest, ReadsAnswerWhileTheWatchSweepAndAWriterWaitForTheLoc
   EXPECT_TRUE(get.in_time) << "GetService waited for the lock";
   EXPECT_TRUE(get.status.ok()) << get.status.ToString();
   EXPECT_EQ(s.instance_count(), 1u) << "the lapsed lease is hidden, the long one shown";
-  EXPECT_GT(s.version, shared_before->version) << "what a read returns changed, so its version did";
   std::shared_ptr<const Service> shared_after;
   Outcome shared_get = RunWithin(seconds(3), [&] { return registry_.GetService("svc", &shared_after); });
   EXPECT_TRUE(shared_get.in_time) << "the shared-snapshot GetService waited for the lock";
