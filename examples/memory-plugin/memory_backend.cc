@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -97,9 +98,18 @@ class MemoryBackend : public kreg::plugin::Backend {
                std::unique_ptr<kreg::plugin::WatchSource>* source) override {
     std::lock_guard<std::mutex> lock(mu_);
     // Snapshot and subscription under one lock: no change falls between.
+    // A snapshot's events bring each service to its current state, so they
+    // carry its version (api/CONTRACT.md "Versions").
     for (const auto& [name, service] : services_) {
-      for (const auto& [id, e] : service.instances) sink->Push(MakeInstanceEvent(kreg::EventType::kCreate, e.instance));
-      if (service.has_property) sink->Push(MakePropertyEvent(kreg::EventType::kCreate, service.property));
+      std::vector<kreg::WatchEvent> events;
+      for (const auto& [id, e] : service.instances) {
+        events.push_back(MakeInstanceEvent(kreg::EventType::kCreate, e.instance));
+      }
+      if (service.has_property) events.push_back(MakePropertyEvent(kreg::EventType::kCreate, service.property));
+      for (kreg::WatchEvent& e : events) {
+        e.version = service.version;
+        sink->Push(std::move(e));
+      }
     }
     sink->Push(kreg::WatchEvent{});  // SYNCED
     sinks_.insert(sink);
