@@ -329,8 +329,12 @@ void ZkBackend::MakeHeldNode(const std::string& key, const std::string& path) {
   Status s = directories_.CheckInstanceDir(entry.service, deadline);
   if (s.ok()) s = CreateOwnedEphemeral(session_.get(), path, entry.json, deadline, &ownership, &other_owner);
   if (!s.ok()) {
-    log_.Warn("zookeeper: cannot re-create " + path + " yet: " + s.message());
-    held_.MarkCheck(key);
+    const std::string line = "zookeeper: cannot re-create " + path + " yet (retrying): " + s.message();
+    if (held_.MarkFailed(key)) {
+      log_.Debug(line);
+    } else {
+      log_.Warn(line);
+    }
     return;
   }
   if (ownership == Ownership::kCreated) {

@@ -66,6 +66,14 @@ bool HeldInstances::MarkCheck(const std::string& key) {
   return true;
 }
 
+bool HeldInstances::MarkFailed(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  it->second.check = true;
+  return std::exchange(it->second.failing, true);
+}
+
 std::vector<HeldInstances::Name> HeldInstances::TakeChecks() {
   std::vector<Name> out;
   std::lock_guard<std::mutex> lock(mu_);
@@ -91,6 +99,7 @@ void HeldInstances::SetState(const std::string& key, bool recreate, bool waiting
   if (it == entries_.end()) return;
   it->second.recreate = recreate;
   it->second.waiting = waiting;
+  it->second.failing = false;
 }
 
 void HeldInstances::SetJson(const std::string& key, std::string json) {

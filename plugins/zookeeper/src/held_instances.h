@@ -32,6 +32,9 @@ struct HeldInstance {
   // the path: ours is made the moment it goes. Until then nothing of ours
   // is there, so nothing is written or deleted at the path.
   bool waiting = false;
+  // The last attempt to make the node failed (and was warned about): the
+  // retries that follow every round are logged at debug until one works.
+  bool failing = false;
 };
 
 class HeldInstances {
@@ -62,6 +65,9 @@ class HeldInstances {
   void MarkAllForRecreate();
   // Flags `key` to be checked; false when it is not held.
   bool MarkCheck(const std::string& key);
+  // Flags `key` to be looked at again after a failed attempt to make its
+  // node; true when the attempt before had failed too.
+  bool MarkFailed(const std::string& key);
   // The entries flagged to be checked, clearing the flags: a notification
   // arriving meanwhile flags the key again.
   struct Name {
