@@ -94,8 +94,12 @@ Status FileStore::Read(int64_t now_ms, std::shared_ptr<const Snapshot>* out) {
     log_.Debug("file: lapsed leases stay in " + path_ + " for now: " + s.message());
   }
   // Only a file replaced again meanwhile is not current now; it is served
-  // as it is rather than chased.
-  return ReadCached(now_ms, out, &current, &went_back);
+  // as it is rather than chased, unless it went back.
+  s = ReadCached(now_ms, out, &current, &went_back);
+  if (s.ok() && went_back) {
+    return Status::Unavailable("cannot read " + path_ + ": it was just replaced by an older copy; retry");
+  }
+  return s;
 }
 
 std::unique_ptr<Document> FileStore::TakeCachedDocument(const FileIdentity& identity, uint64_t content_hash) {
