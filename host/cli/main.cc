@@ -222,15 +222,18 @@ class Commands {
       if (!s.ok()) return Fail("--timeout: " + s.message(), kExitUsage);
     }
 
-    // --count counts changes (create/modify/delete), not the synced marker.
+    // --count counts changes after the synced marker, not the initial
+    // state's creates; events arrive one at a time, so `synced` needs no lock.
     std::atomic<long long> seen{0};
     std::atomic<bool> done{false};
+    bool synced = false;
     std::unique_ptr<Watch> watch;
     Status s = registry_.StartWatch(
         [&](const WatchEvent& event) {
           if (done.load()) return;
           out_.PrintEvent(event);
-          if (event.type == EventType::kSynced || event.type == EventType::kError) return;
+          if (event.type == EventType::kSynced) synced = true;
+          if (!synced || event.type == EventType::kSynced || event.type == EventType::kError) return;
           if (count > 0 && seen.fetch_add(1) + 1 >= count) done.store(true);
         },
         &watch);

@@ -259,6 +259,15 @@ TEST_F(KregctlTest, OneShotCommandWaitingForTheLockDiesOnSigtermAndSigint) {
   }
 }
 
+TEST_F(KregctlTest, WatchCountCountsChangesAfterSyncedNotTheInitialState) {
+  ASSERT_EQ(Kregctl({"register", "--service", "s", "--id", "a"}).exit_code, 0);
+  ASSERT_EQ(Kregctl({"register", "--service", "s", "--id", "b"}).exit_code, 0);
+  RunResult r = Kregctl({"watch", "--count", "1", "--timeout", "500ms"});
+  EXPECT_EQ(r.exit_code, 4) << "the two creates of the initial state are no changes: " << r.out;
+  EXPECT_NE(r.err.find("with 0 of 1 events"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("synced"), std::string::npos) << r.out;
+}
+
 TEST_F(KregctlTest, WatchTimeoutBeforeCountExits4) {
   RunResult r = Kregctl({"watch", "--count", "1", "--timeout", "500ms"});
   EXPECT_EQ(r.exit_code, 4) << r.err;

@@ -524,12 +524,21 @@ int RunConformance(int argc, char** argv) {
     std::string arg = argv[i];
     std::string path;
     if (arg.rfind("--gtest_", 0) == 0) continue;
+    if (arg == "--help" || arg == "-h") {
+      std::printf(
+          "usage: kreg-conformance --config FILE [--config FILE]... [--gtest_filter=PATTERN]\n"
+          "Runs the kreg conformance kit against each backend a config names (its\n"
+          "registry.plugin), through the host and the C ABI as keeper uses them.\n"
+          "Tests use fresh service names, so the backends need no cleanup. The rules\n"
+          "checked are those of api/CONTRACT.md. Exit 0 when every case passed.\n");
+      return 0;
+    }
     if (arg == "--config" && i + 1 < argc) {
       path = argv[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       path = arg.substr(std::strlen("--config="));
     } else {
-      std::fprintf(stderr, "kreg-conformance: unknown argument %s (use --config FILE)\n", arg.c_str());
+      std::fprintf(stderr, "kreg-conformance: unknown argument %s (use --config FILE, or --help)\n", arg.c_str());
       return 2;
     }
     ConformanceTarget target;
