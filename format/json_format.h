@@ -1,5 +1,5 @@
-// The stored JSON format, shared with the Go keeper (DESIGN.md "Data
-// model"): field names are fixed; unknown fields written by other tools are
+// The stored JSON format, shared with the Go keeper (api/CONTRACT.md
+// "Data model"): field names are fixed; unknown fields written by other tools are
 // ignored on read; a field of the wrong type makes the whole record
 // malformed (the caller logs and skips it, never crashes).
 #ifndef KREG_FORMAT_JSON_FORMAT_H_

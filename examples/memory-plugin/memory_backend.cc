@@ -171,7 +171,7 @@ class MemoryBackend : public kreg::plugin::Backend {
       s.instances[e.instance.zone][id] = e.instance;
       s.update_time = std::max(s.update_time, e.instance.update_time);
     }
-    // Property merge (DESIGN.md): attrs join instance metadata.
+    // Property merge (kreg's api/CONTRACT.md "Data model"): attrs join instance metadata.
     for (auto& [zone, by_id] : s.instances) {
       for (auto& [id, in] : by_id) {
         auto attrs = state.property.attrs.find(id);

@@ -1,4 +1,4 @@
-// kregctl: the command-line face of kreg (DESIGN.md "CLI"). A thin front
+// kregctl: the command-line face of kreg (README "kregctl"). A thin front
 // end over the host library: every command opens the Registry the config
 // names and makes one or a few calls on it.
 //

@@ -1,4 +1,4 @@
-// The C++ value types of the data model (DESIGN.md "Data model"). Plain
+// The C++ value types of the data model (api/CONTRACT.md "Data model"). Plain
 // structs with owning members; both the host and plugin layers use them.
 #ifndef KREG_TYPES_HPP_
 #define KREG_TYPES_HPP_

@@ -1,4 +1,4 @@
-// Input checks of the data model (DESIGN.md "Names"), done before any
+// Input checks of the data model (api/CONTRACT.md "Names and sizes"), done before any
 // backend call by both the host wrapper and the plugin helper, so that a
 // bad name is refused the same way whichever side is hand-written.
 #ifndef KREG_VALIDATE_HPP_

@@ -1,5 +1,5 @@
-// ZkBackend: the kreg backend over ZooKeeper (DESIGN.md "Liveness",
-// "ZooKeeper layout").
+// ZkBackend: the kreg backend over ZooKeeper (api/CONTRACT.md "Liveness",
+// plugins/zookeeper/README.md).
 //
 // Threads: callers' threads run the operations (a GetService of a cached
 // service only looks it up, see service_cache.h); one maintenance thread

@@ -1,4 +1,4 @@
-// Where things live in ZooKeeper (DESIGN.md "ZooKeeper layout"):
+// Where things live in ZooKeeper (plugins/zookeeper/README.md):
 //   <root>/<service>/instance/<id>      ephemeral, Instance JSON
 //   <root>/<service>/property/backend   persistent, Property JSON
 // Paths are absolute, prefixed with the configured root: the root plays the

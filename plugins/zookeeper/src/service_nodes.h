@@ -1,5 +1,5 @@
 // ServiceNodes: what the znodes of one service hold, read whole or piece
-// by piece, and the Service they make (DESIGN.md "ZooKeeper layout").
+// by piece, and the Service they make (plugins/zookeeper/README.md).
 //
 // Reads with `watch` leave a watch on every node they read, and an
 // exists-watch on a missing instance directory or property, so that any

@@ -1,4 +1,4 @@
-// The YAML config of a kreg host (DESIGN.md "Config").
+// The YAML config of a kreg host (README "Configuration").
 //
 //   registry:
 //     plugin: file                 # a name looked up in the plugin dirs, or a path
