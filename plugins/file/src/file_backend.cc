@@ -106,8 +106,7 @@ Status FileBackend::Deregister(const std::string& service_name, const std::strin
 }
 
 Status FileBackend::GetService(const std::string& service_name, Service* out) {
-  bool hid_lapsed = false;
-  return ReadService(service_name, out, &hid_lapsed);
+  return ReadService(service_name, out, nullptr);
 }
 
 Status FileBackend::GetServiceSince(const std::string& service_name, int64_t known_version, bool* unchanged,

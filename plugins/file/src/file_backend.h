@@ -46,7 +46,7 @@ class FileBackend : public plugin::Backend {
 
  private:
   FileBackend(std::shared_ptr<FileStore> store, plugin::Logger log);
-  // GetService; *hid_lapsed as ToService sets it.
+  // GetService; *hid_lapsed (may be null) as ToService sets it.
   Status ReadService(const std::string& service_name, Service* out, bool* hid_lapsed);
 
   // The lease end this process last wrote, by service and id; transparent
