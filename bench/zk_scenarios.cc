@@ -7,7 +7,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 #include "kreg/host/open.h"
 #include "memory_probe.h"
 #include "raw_zk.h"

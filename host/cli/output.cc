@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 
 namespace kreg {
 namespace cli {

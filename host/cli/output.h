@@ -1,5 +1,5 @@
 // How kregctl prints results: human-readable text, or with --json one JSON
-// object per line (the format of format/json_format.h plus versions).
+// object per line (the format of kreg/json_format.hpp plus versions).
 #ifndef KREG_HOST_CLI_OUTPUT_H_
 #define KREG_HOST_CLI_OUTPUT_H_
 

@@ -101,14 +101,20 @@ inline Status ValidatePropertyText(const Property& p) {
   return s;
 }
 
-// Checks the stored size against a backend's limit. `stored_bytes` is the
-// size of the instance as the backend would store it.
-inline Status ValidateStoredSize(std::string_view what, std::string_view name, size_t stored_bytes,
-                                 size_t limit_bytes) {
-  if (stored_bytes <= limit_bytes) return Status::OK();
+// The largest stored record (an instance's or a property's JSON), the same
+// for every backend so that a registry can move between them and be shared
+// with the Go keeper: ZooKeeper takes at most jute.maxbuffer (1 MiB by
+// default) per request, and 16 KiB of that is left for the request's path
+// and headers.
+inline constexpr size_t kMaxStoredBytes = 1024 * 1024 - 16 * 1024;
+
+// INVALID_ARGUMENT, naming the record and both sizes, when `stored_bytes`
+// (the record's size as stored) is over kMaxStoredBytes.
+inline Status ValidateStoredSize(std::string_view what, std::string_view name, size_t stored_bytes) {
+  if (stored_bytes <= kMaxStoredBytes) return Status::OK();
   return Status::InvalidArgument(std::string(what) + " \"" + std::string(name) + "\" is " +
-                                 std::to_string(stored_bytes) + " bytes stored; the backend holds at most " +
-                                 std::to_string(limit_bytes) + " (shrink its metadata)");
+                                 std::to_string(stored_bytes) + " bytes stored; a backend holds at most " +
+                                 std::to_string(kMaxStoredBytes) + " (shrink its metadata)");
 }
 
 }  // namespace kreg

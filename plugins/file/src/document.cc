@@ -4,7 +4,7 @@
 #include <limits>
 #include <utility>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 #include "json_text.h"
 
 namespace kreg {

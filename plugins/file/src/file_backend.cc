@@ -3,7 +3,8 @@
 #include "clock.h"
 #include "file_options.h"
 #include "file_watch.h"
-#include "format/json_format.h"
+#include "kreg/data_model.hpp"
+#include "kreg/json_format.hpp"
 #include "kreg/validate.hpp"
 
 namespace kreg {
@@ -12,22 +13,6 @@ namespace file {
 namespace {
 
 std::string Describe(const std::string& service, const std::string& id) { return service + "/" + id; }
-
-// Checks that `value` encodes as stored JSON within the size limit before
-// the file is touched. `encode` is format's Encode* function.
-template <typename T>
-Status CheckStorable(const char* what, const std::string& name, const T& value,
-                     std::string (*encode)(const T&)) {
-  size_t size = 0;
-  try {
-    size = encode(value).size();
-  } catch (const nlohmann::json::exception&) {
-    // JSON strings are UTF-8; nlohmann refuses to write anything else.
-    return Status::InvalidArgument(std::string(what) + " \"" + name +
-                                   "\" has a string that is not valid UTF-8; the file stores JSON");
-  }
-  return ValidateStoredSize(what, name, size, kMaxStoredBytes);
-}
 
 }  // namespace
 
@@ -57,13 +42,12 @@ Status FileBackend::Register(const Instance& instance, const RegisterOptions& op
   const std::string& service = instance.service_name;
   const std::string& id = instance.id;
 
-  Instance stored = instance;
-  stored.version = 0;
-  stored.data_version = 0;
-  if (stored.update_time == 0) stored.update_time = now_ms / 1000;
-  Instance sized = stored;
-  if (sized.reg_time == 0) sized.reg_time = stored.update_time;
-  Status s = CheckStorable("instance", Describe(service, id), sized, &format::EncodeInstance);
+  // Checked before the file is touched, with the times of a new instance:
+  // the stored instance's own registration time takes as many bytes.
+  Instance sized = instance;
+  FillTimes(now_ms / 1000, 0, &sized);
+  std::string json;
+  Status s = format::EncodeStored(sized, &json);
   if (!s.ok()) return s;
 
   const int64_t expires_at_ms = now_ms + ttl_ms;
@@ -77,8 +61,8 @@ Status FileBackend::Register(const Instance& instance, const RegisterOptions& op
       return Status::OK();
     }
     what = exists ? "rewritten" : "created";
-    // A refresh keeps the registration time unless the caller sets one.
-    if (stored.reg_time == 0) stored.reg_time = exists ? old.instance.reg_time : stored.update_time;
+    Instance stored = instance;
+    FillTimes(now_ms / 1000, exists ? old.instance.reg_time : 0, &stored);
     return doc->PutInstance(stored, expires_at_ms);
   });
   if (!s.ok()) return s;
@@ -143,7 +127,8 @@ Status FileBackend::ListServices(std::vector<Service>* out) {
 }
 
 Status FileBackend::SetProperty(const Property& property) {
-  Status s = CheckStorable("property of service", property.service_name, property, &format::EncodeProperty);
+  std::string json;
+  Status s = format::EncodeStored(property, &json);
   if (!s.ok()) return s;
   s = store_->Update(NowMs(), [&](Document* doc) { return doc->PutProperty(property); });
   if (s.ok()) log_.Debug("file: set property of " + property.service_name);

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 
 namespace kreg {
 namespace file {

@@ -18,7 +18,7 @@
 // the file is removed and created again or an older copy is written back
 // (see FileStore). `data_version` counts the writes of one entry.
 // `expires_at_ms` is the lease's end in unix ms.
-// Instance and Property JSON are format/json_format.h's, the Go keeper's.
+// Instance and Property JSON are kreg/json_format.hpp's, the Go keeper's.
 //
 // A file whose top level does not match is not a kreg file (CORRUPT, never
 // overwritten). Below the top level, a record of the wrong shape is
@@ -40,10 +40,6 @@ namespace file {
 
 inline constexpr const char* kFormatName = "kreg-file";
 inline constexpr int64_t kFormatVersion = 1;
-
-// Largest instance or property JSON the backend stores, as ZooKeeper's
-// default packet limit: a registry that moves between backends must fit both.
-inline constexpr size_t kMaxStoredBytes = 1 << 20;
 
 // An instance entry as readers see it: instance.version and data_version
 // are the entry's.

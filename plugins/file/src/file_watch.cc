@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "clock.h"
+#include "kreg/events.hpp"
 #include "path_util.h"
 
 namespace kreg {
@@ -25,13 +26,6 @@ namespace {
 constexpr int64_t kExpiryGraceMs = 50;
 // After a read that failed, wait this long before the next try for leases.
 constexpr int64_t kSweepRetryMs = 1000;
-
-WatchEvent ErrorEvent(std::string message) {
-  WatchEvent e;
-  e.type = EventType::kError;
-  e.message = std::move(message);
-  return e;
-}
 
 }  // namespace
 
@@ -68,9 +62,7 @@ Status FileWatch::Init() {
   if (!s.ok()) return s;
   for (WatchEvent& e : state_.Advance(*snapshot)) sink_->Push(std::move(e));
   earliest_expiry_ms_ = snapshot->earliest_expiry_ms;
-  WatchEvent synced;
-  synced.type = EventType::kSynced;
-  sink_->Push(std::move(synced));
+  sink_->Push(SyncedEvent());
   log_.Debug("file: watching " + store_->path());
   return Status::OK();
 }

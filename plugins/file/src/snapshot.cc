@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "format/json_format.h"
+#include "kreg/data_model.hpp"
+#include "kreg/json_format.hpp"
 
 namespace kreg {
 namespace file {
@@ -83,8 +84,7 @@ Service ToService(const std::string& name, const ServiceRecord& record, int64_t 
       if (hid_lapsed != nullptr) *hid_lapsed = true;
       continue;
     }
-    service.update_time = std::max(service.update_time, entry.instance.update_time);
-    service.instances[entry.instance.zone][id] = entry.instance;
+    AddInstance(entry.instance, &service);
   }
   if (record.property) format::MergeProperty(*record.property, &service);
   return service;

@@ -3,28 +3,12 @@
 #include <algorithm>
 #include <utility>
 
+#include "kreg/events.hpp"
+
 namespace kreg {
 namespace file {
 
 namespace {
-
-WatchEvent InstanceEvent(const Instance& instance) {
-  WatchEvent e;
-  e.info = EventInfo::kInstance;
-  e.service_name = instance.service_name;
-  e.instance = instance;
-  e.data_version = instance.data_version;
-  return e;
-}
-
-WatchEvent PropertyEvent(const Property& property) {
-  WatchEvent e;
-  e.info = EventInfo::kProperty;
-  e.service_name = property.service_name;
-  e.property = property;
-  e.data_version = property.data_version;
-  return e;
-}
 
 // The version of the entry an event carries: a new one is a new state.
 int64_t EntryVersion(const WatchEvent& e) {
@@ -36,26 +20,25 @@ int64_t EntryVersion(const WatchEvent& e) {
 std::vector<WatchEvent> WatchState::Advance(const Snapshot& snapshot) {
   std::vector<WatchEvent> events;
   std::map<Key, WatchEvent> next;
-  // Records the event that `current` is for key `key`, if any.
-  auto visit = [&](Key key, WatchEvent current, int64_t version) {
+  // Records the event that `current` (made as a create) is for key `key`,
+  // if any.
+  auto visit = [&](Key key, WatchEvent current) {
     auto old = reported_.find(key);
-    if (old == reported_.end()) {
-      current.type = EventType::kCreate;
-    } else if (EntryVersion(old->second) != EntryVersion(current)) {
-      current.type = EventType::kModify;
-    } else {
+    if (old != reported_.end() && EntryVersion(old->second) == EntryVersion(current)) {
       next.emplace(std::move(key), old->second);
       return;
     }
-    current.version = version;
+    if (old != reported_.end()) current.type = EventType::kModify;
     events.push_back(current);
     next.emplace(std::move(key), std::move(current));
   };
   for (const auto& [name, record] : snapshot.services) {
     for (const auto& [id, entry] : record.instances) {
-      visit(Key{name, EventInfo::kInstance, id}, InstanceEvent(entry.instance), record.version);
+      visit(Key{name, EventInfo::kInstance, id}, InstanceEvent(EventType::kCreate, entry.instance, record.version));
     }
-    if (record.property) visit(Key{name, EventInfo::kProperty, ""}, PropertyEvent(*record.property), record.version);
+    if (record.property) {
+      visit(Key{name, EventInfo::kProperty, ""}, PropertyEvent(EventType::kCreate, *record.property, record.version));
+    }
   }
 
   for (auto& [key, last] : reported_) {

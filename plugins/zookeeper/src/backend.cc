@@ -4,7 +4,8 @@
 #include <ctime>
 #include <utility>
 
-#include "format/json_format.h"
+#include "kreg/data_model.hpp"
+#include "kreg/json_format.hpp"
 #include "kreg/validate.hpp"
 #include "nodes.h"
 #include "status.h"
@@ -101,15 +102,9 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
   if (!options.refresh && held_.Renew(key, options.ttl)) return Status::OK();
 
   Instance stored = instance;
-  stored.version = 0;
-  stored.data_version = 0;
-  // Times the caller leaves at 0 are filled in, as the file backend does.
-  if (stored.update_time == 0) stored.update_time = UnixNow();
-  if (stored.reg_time == 0) stored.reg_time = held_.RegTime(key);
-  if (stored.reg_time == 0) stored.reg_time = stored.update_time;
-  std::string json = format::EncodeInstance(stored);
-  Status s = ValidateStoredSize("instance", instance.service_name + "/" + instance.id, json.size(),
-                                kMaxStoredBytes);
+  FillTimes(UnixNow(), held_.RegTime(key), &stored);
+  std::string json;
+  Status s = format::EncodeStored(stored, &json);
   if (!s.ok()) return s;
 
   const std::string path = layout_.Instance(instance.service_name, instance.id);
@@ -205,11 +200,8 @@ Status ZkBackend::ListServices(std::vector<Service>* out) {
 }
 
 Status ZkBackend::SetProperty(const Property& property) {
-  Property stored = property;
-  stored.version = 0;
-  stored.data_version = 0;
-  std::string json = format::EncodeProperty(stored);
-  Status s = ValidateStoredSize("property", property.service_name, json.size(), kMaxStoredBytes);
+  std::string json;
+  Status s = format::EncodeStored(property, &json);
   if (!s.ok()) return s;
   const std::string path = layout_.Property(property.service_name);
   Deadline deadline = OpDeadline();

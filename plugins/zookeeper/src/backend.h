@@ -46,10 +46,6 @@
 namespace kreg {
 namespace zk {
 
-// ZooKeeper refuses packets over jute.maxbuffer (1 MiB by default); the
-// path and the request header travel in the same packet.
-inline constexpr size_t kMaxStoredBytes = 1024 * 1024 - 16 * 1024;
-
 class ZkBackend : public plugin::Backend, private SessionListener {
  public:
   static Status Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out);

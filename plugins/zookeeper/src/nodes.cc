@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 #include "layout.h"
 #include "status.h"
 

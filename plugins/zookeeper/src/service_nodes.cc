@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "format/json_format.h"
+#include "kreg/data_model.hpp"
+#include "kreg/json_format.hpp"
 #include "kreg/validate.hpp"
 #include "nodes.h"
 #include "status.h"
@@ -25,8 +26,7 @@ Service ServiceNodes::ToService(const std::string& service) const {
   int64_t max_instance_mzxid = 0;
   for (const auto& [id, instance] : instances) {
     max_instance_mzxid = std::max(max_instance_mzxid, instance.version);
-    out.update_time = std::max(out.update_time, instance.update_time);
-    out.instances[instance.zone].emplace(id, instance);
+    AddInstance(instance, &out);
   }
   for (const auto& [id, mzxid] : malformed) max_instance_mzxid = std::max(max_instance_mzxid, mzxid);
   if (has_property) format::MergeProperty(property, &out);

@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "format/json_format.h"
+#include "kreg/events.hpp"
+#include "kreg/json_format.hpp"
 #include "kreg/validate.hpp"
 #include "nodes.h"
 #include "service_nodes.h"
@@ -52,9 +53,7 @@ Status ZkWatch::Start(Session* session, const Layout* layout, plugin::Logger log
   }
   w->buffer_ = nullptr;
   for (WatchEvent& e : initial) w->sink_->Push(std::move(e));
-  WatchEvent synced;
-  synced.type = EventType::kSynced;
-  w->sink_->Push(std::move(synced));
+  w->sink_->Push(SyncedEvent());
   w->thread_ = std::thread([p = w.get()] { p->Run(); });
   *out = std::move(w);
   return Status::OK();
@@ -191,10 +190,7 @@ ZkWatch::Step ZkWatch::Fail(const Status& status) {
     return Step::kRetry;
   }
   log_.Warn("zookeeper watch: " + status.message());
-  WatchEvent e;
-  e.type = EventType::kError;
-  e.message = status.message();
-  sink_->Push(std::move(e));
+  sink_->Push(ErrorEvent(status.message()));
   return Step::kDone;
 }
 
@@ -428,17 +424,6 @@ void ZkWatch::ApplyRead(const std::string& service, const std::string& id, ReadR
   state->instances[id] = Reported{std::move(reply->data), stat.mzxid, stat.czxid, stat.version};
 }
 
-WatchEvent ZkWatch::InstanceEvent(EventType type, Instance instance, int64_t version) {
-  WatchEvent e;
-  e.type = type;
-  e.info = EventInfo::kInstance;
-  e.service_name = instance.service_name;
-  e.data_version = instance.data_version;
-  e.instance = std::move(instance);
-  e.version = version;
-  return e;
-}
-
 WatchEvent ZkWatch::DeleteEvent(const std::string& service, const std::string& id, const Reported& reported,
                                 int64_t version) const {
   Instance instance;
@@ -450,17 +435,6 @@ WatchEvent ZkWatch::DeleteEvent(const std::string& service, const std::string& i
   instance.version = reported.mzxid;
   instance.data_version = reported.data_version;
   return InstanceEvent(EventType::kDelete, std::move(instance), version);
-}
-
-WatchEvent ZkWatch::PropertyEvent(EventType type, const Property& property, int64_t version) {
-  WatchEvent e;
-  e.type = type;
-  e.info = EventInfo::kProperty;
-  e.service_name = property.service_name;
-  e.property = property;
-  e.version = version;
-  e.data_version = property.data_version;
-  return e;
 }
 
 void ZkWatch::Emit(const std::string& service, std::vector<WatchEvent> events) {

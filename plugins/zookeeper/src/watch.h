@@ -138,12 +138,10 @@ class ZkWatch : public plugin::WatchSource, private SessionListener {
   // The service's version as GetService computes it from the same nodes.
   static int64_t StateVersion(const ServiceState& state);
 
-  // Event builders; `version` is a zxid, replaced by Flush.
-  static WatchEvent InstanceEvent(EventType type, Instance instance, int64_t version);
   // The delete of a reported instance, with its last reported record.
+  // Events of a round carry a zxid as version until Flush replaces it.
   WatchEvent DeleteEvent(const std::string& service, const std::string& id, const Reported& reported,
                          int64_t version) const;
-  static WatchEvent PropertyEvent(EventType type, const Property& property, int64_t version);
   // Queues events of `service` found in this round.
   void Emit(const std::string& service, std::vector<WatchEvent> events);
   // Sends the round's events, one event per key and service, each with

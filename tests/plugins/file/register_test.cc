@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "file_test_util.h"
+#include "kreg/validate.hpp"
 
 namespace kreg {
 namespace file_test {
@@ -210,13 +211,13 @@ TEST_F(FileRegisterTest, PropertyNeedsNoInstances) {
 
 TEST_F(FileRegisterTest, OversizedInstanceIsRefusedBeforeTheFile) {
   Instance big = MakeInstance("svc", "big");
-  big.metadata["blob"] = std::string(1 << 20, 'x');
+  big.metadata["blob"] = std::string(kMaxStoredBytes, 'x');
   Status s = registry_.Register(big);
   EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
   EXPECT_NE(s.message().find("big"), std::string::npos) << s.message();
   EXPECT_FALSE(std::filesystem::exists(path_));
   Instance fits = MakeInstance("svc", "fits");
-  fits.metadata["blob"] = std::string((1 << 20) - 1000, 'x');
+  fits.metadata["blob"] = std::string(kMaxStoredBytes - 1000, 'x');
   EXPECT_TRUE(registry_.Register(fits).ok());
 }
 

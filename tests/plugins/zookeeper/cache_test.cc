@@ -5,7 +5,7 @@
 
 #include <thread>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 #include "support/process.h"
 #include "zk_test_util.h"
 

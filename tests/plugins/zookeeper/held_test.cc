@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 #include "support/process.h"
 #include "support/temp_dir.h"
 #include "zk_test_util.h"

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "format/json_format.h"
+#include "kreg/json_format.hpp"
 #include "kreg/kreg.h"
 
 namespace kreg {

@@ -1,0 +1,37 @@
+// The rules of the data model that every backend applies the same way
+// (api/CONTRACT.md "Data model"): which times a backend fills in, and how
+// stored instances make up the service that readers see. The stored JSON
+// and the property merge are in kreg/json_format.hpp.
+#ifndef KREG_DATA_MODEL_HPP_
+#define KREG_DATA_MODEL_HPP_
+
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "kreg/types.hpp"
+
+namespace kreg {
+
+// Fills the times a caller left at 0 in an instance about to be stored:
+// update_time becomes now; reg_time becomes the stored instance's own
+// (`previous_reg_time`, 0 when there is none: a refresh keeps it), else
+// update_time. Times a caller sets are stored as given.
+inline void FillTimes(int64_t now_seconds, int64_t previous_reg_time, Instance* instance) {
+  if (instance->update_time == 0) instance->update_time = now_seconds;
+  if (instance->reg_time == 0) instance->reg_time = previous_reg_time;
+  if (instance->reg_time == 0) instance->reg_time = instance->update_time;
+}
+
+// Adds a live instance to the service readers see: under its zone, and the
+// service's update_time is its newest instance's.
+inline void AddInstance(Instance instance, Service* service) {
+  service->update_time = std::max(service->update_time, instance.update_time);
+  std::string zone = instance.zone;
+  std::string id = instance.id;
+  service->instances[zone][id] = std::move(instance);
+}
+
+}  // namespace kreg
+
+#endif  // KREG_DATA_MODEL_HPP_
