@@ -251,6 +251,11 @@ typedef struct kreg_watch kreg_watch;     /* opaque, plugin-owned */
 
 /* The function table. STATIC. Every operation returns a kreg_status and,
  * on failure, writes one line into `err` (what failed, where, how to fix).
+ * Every operation that reaches the store may also fail with
+ * KREG_UNAVAILABLE (the store is unreachable; a retry may succeed),
+ * KREG_TIMEOUT (it gave up after the configured timeout) or KREG_INTERNAL
+ * (a bug, or an answer the backend did not expect); each member lists its
+ * other errors. The rules behind them are api/CONTRACT.md's.
  *
  * Thread safety: every member except `destroy` may be called concurrently
  * from any number of threads on the same backend. A backend's operations
@@ -263,7 +268,10 @@ typedef struct kreg_plugin {
   const char* description; /* STATIC, one line */
 
   /* Connect a new backend. On success *out is a handle the caller must
-   * pass to destroy. */
+   * pass to destroy. Two backends created from the same options share one
+   * store: what one writes the other reads and watches.
+   * Errors: KREG_INVALID_ARGUMENT (an option, address or root it cannot
+   * use), KREG_PERMISSION_DENIED (authentication refused). */
   kreg_status (*create)(const kreg_init_options* options, kreg_backend** out,
                         char* err, size_t err_size);
 
@@ -277,25 +285,33 @@ typedef struct kreg_plugin {
 
   /* First call for (service_name, id) creates the instance; a later call is
    * a keepalive that renews the lease (options->ttl_ms) without writing
-   * the stored data, unless options->refresh is set. */
+   * the stored data, unless options->refresh is set. reg_time and
+   * update_time left 0 are filled by the backend.
+   * Errors: KREG_INVALID_ARGUMENT (a bad name, id or string, or a record
+   * over the stored-size limit; nothing is stored), KREG_PERMISSION_DENIED,
+   * KREG_CORRUPT (the store holds data the backend will not overwrite). */
   kreg_status (*register_instance)(kreg_backend* backend,
                                    const kreg_instance* instance,
                                    const kreg_register_options* options,
                                    char* err, size_t err_size);
 
   /* Remove an instance. Removing an absent instance returns KREG_OK. Only
-   * service_name and id are read. */
+   * service_name and id are read.
+   * Errors: KREG_INVALID_ARGUMENT (a bad name or id),
+   * KREG_PERMISSION_DENIED, KREG_CORRUPT. */
   kreg_status (*deregister_instance)(kreg_backend* backend,
                                      const kreg_instance* instance,
                                      char* err, size_t err_size);
 
   /* Read one service with its property merged in and call `fn` once with
-   * it. KREG_NOT_FOUND when the service does not exist. */
+   * it. Errors: KREG_INVALID_ARGUMENT (a bad name), KREG_NOT_FOUND (the
+   * service does not exist). */
   kreg_status (*get_service)(kreg_backend* backend, kreg_str service_name,
                              kreg_service_fn fn, void* user_data, char* err,
                              size_t err_size);
 
-  /* Call `fn` once per service. */
+  /* Call `fn` once per service (not at all when there is none). No
+   * errors of its own. */
   kreg_status (*list_services)(kreg_backend* backend, kreg_service_fn fn,
                                void* user_data, char* err, size_t err_size);
 
@@ -304,7 +320,9 @@ typedef struct kreg_plugin {
    * for every existing instance and property, then SYNCED, then live
    * changes. The first callback may run before `watch` returns, so `watch`
    * must never wait for a callback to finish; when `watch` fails, `fn` is
-   * never called. `user_data` must stay valid until watch_cancel returns. */
+   * never called. `user_data` must stay valid until watch_cancel returns.
+   * Errors: none of its own; a problem after it returned is an ERROR
+   * event. */
   kreg_status (*watch)(kreg_backend* backend, kreg_watch_fn fn,
                        void* user_data, kreg_watch** out, char* err,
                        size_t err_size);
@@ -314,7 +332,8 @@ typedef struct kreg_plugin {
    * callback: it then returns at once and no further callback runs. */
   void (*watch_cancel)(kreg_watch* watch);
 
-  /* Store the admin override of a service (replaces the previous one). */
+  /* Store the admin override of a service (replaces the previous one).
+   * Errors: as register_instance's. */
   kreg_status (*set_property)(kreg_backend* backend,
                               const kreg_property* property, char* err,
                               size_t err_size);
@@ -326,7 +345,7 @@ typedef struct kreg_plugin {
    * still at that version the plugin sets *unchanged to 1 and does not call
    * `fn`; otherwise it sets *unchanged to 0 and calls `fn` once, as
    * get_service does. A service's version grows with every change to it,
-   * so an equal version is an equal service. */
+   * so an equal version is an equal service. Errors: as get_service's. */
   kreg_status (*get_service_since)(kreg_backend* backend,
                                    kreg_str service_name,
                                    int64_t known_version, int* unchanged,
