@@ -1,8 +1,8 @@
 #include "command_line.h"
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
+
+#include <CLI/CLI.hpp>
 
 #include "args.h"
 #include "kreg/duration.hpp"
@@ -21,8 +21,8 @@ constexpr const char* kExitCodes =
 // its failure, after the flag's name and `separator`, is the error line.
 // A repeatable flag takes one value each time it is given (--addr a
 // --addr b); given twice, any other flag keeps its last value.
-CLI::Option* AddValueFlag(CLI::App* command, const std::string& name, const std::string& form,
-                          const std::string& help, bool repeatable, const char* separator, Take take) {
+CLI::Option* AddValueFlag(CLI::App* command, const std::string& name, const std::string& form, const std::string& help,
+                          bool repeatable, const char* separator, Take take) {
   CLI::callback_t callback = [name, separator, take](const CLI::results_t& values) {
     for (const std::string& value : values) {
       Status s = take(value);
@@ -32,15 +32,15 @@ CLI::Option* AddValueFlag(CLI::App* command, const std::string& name, const std:
     return true;
   };
   CLI::Option* option = command->add_option(name, callback, help);
-  option->type_name(form)->expected(1);
+  option->type_name(form);
   option->multi_option_policy(repeatable ? CLI::MultiOptionPolicy::TakeAll : CLI::MultiOptionPolicy::TakeLast);
   return option;
 }
 
 // A flag whose value has the form `form`, parsed by one of args.h's
 // parsers, whose messages follow the flag's name: --addr "x" must be ...
-CLI::Option* AddFormFlag(CLI::App* command, const std::string& name, const std::string& form,
-                         const std::string& help, bool repeatable, Take take) {
+CLI::Option* AddFormFlag(CLI::App* command, const std::string& name, const std::string& form, const std::string& help,
+                         bool repeatable, Take take) {
   return AddValueFlag(command, name, form, help, repeatable, " ", std::move(take));
 }
 
@@ -55,8 +55,8 @@ CLI::Option* AddDurationFlag(CLI::App* command, const std::string& name, const s
   });
 }
 
-CLI::Option* AddTextFlag(CLI::App* command, const std::string& name, const std::string& form,
-                         const std::string& help, std::string* out) {
+CLI::Option* AddTextFlag(CLI::App* command, const std::string& name, const std::string& form, const std::string& help,
+                         std::string* out) {
   return AddValueFlag(command, name, form, help, false, " ", [out](const std::string& text) {
     *out = text;
     return Status::OK();
@@ -73,8 +73,8 @@ CLI::App* AddCommand(CLI::App* app, const std::string& name, const std::string& 
 }
 
 void DeclareRegister(CLI::App* app, CommandLine* out) {
-  CLI::App* c = AddCommand(app, "register",
-                           "register an instance; again while it is live, renew its lease (a keepalive)");
+  CLI::App* c =
+      AddCommand(app, "register", "register an instance; again while it is live, renew its lease (a keepalive)");
   Instance* in = &out->instance;
   AddTextFlag(c, "--service", "NAME", "the service", &in->service_name)->required();
   AddTextFlag(c, "--id", "ID", "the instance's id, unique in the service", &in->id)->required();
@@ -102,8 +102,7 @@ void DeclareRegister(CLI::App* app, CommandLine* out) {
                   })
       ->default_str(FormatDuration(kDefaultTtl));
   c->add_flag("--refresh", out->register_options.refresh, "rewrite the stored data (a modify event)");
-  c->add_flag("--hold", out->hold,
-              "stay, renewing every TTL/3, until SIGINT or SIGTERM, then deregister");
+  c->add_flag("--hold", out->hold, "stay, renewing every TTL/3, until SIGINT or SIGTERM, then deregister");
 }
 
 void DeclareDeregister(CLI::App* app, CommandLine* out) {
@@ -118,8 +117,7 @@ void DeclareGet(CLI::App* app, CommandLine* out) {
 }
 
 void DeclareWatch(CLI::App* app, CommandLine* out) {
-  CLI::App* c = AddCommand(app, "watch",
-                           "print the current state as create events, then synced, then each change");
+  CLI::App* c = AddCommand(app, "watch", "print the current state as create events, then synced, then each change");
   AddFormFlag(c, "--count", "N", "stop after N changes after synced (the initial state does not count)", false,
               [out](const std::string& text) { return ParseCount(text, &out->count); });
   AddDurationFlag(c, "--timeout", "stop after this long (exit 4 if --count changes were not seen)",
@@ -173,8 +171,13 @@ void Declare(CLI::App* app, CommandLine* out) {
   AddCommand(app, "plugins", "print the plugins found, their ABI version and type");
 }
 
+// Every command declared, not only the one given.
+std::vector<const CLI::App*> AllCommands(const CLI::App& app) {
+  return app.get_subcommands([](const CLI::App*) { return true; });
+}
+
 bool IsFlagOfSomeCommand(const CLI::App& app, const std::string& flag) {
-  for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+  for (const CLI::App* command : AllCommands(app)) {
     if (command->get_option_no_throw(flag) != nullptr) return true;
   }
   return false;
@@ -210,7 +213,7 @@ Status MissingRequired(const CLI::App& command) {
 
 std::string CommandNames(const CLI::App& app) {
   std::string names;
-  for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+  for (const CLI::App* command : AllCommands(app)) {
     names += (names.empty() ? "" : ", ") + command->get_name();
   }
   return names;
