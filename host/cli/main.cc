@@ -8,10 +8,8 @@
 #include <signal.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
