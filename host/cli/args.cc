@@ -1,55 +1,72 @@
 #include "args.h"
 
+#include <charconv>
+#include <limits>
+
 namespace kreg {
 namespace cli {
+namespace {
 
-Status Args::Parse(const std::vector<std::string>& argv, const FlagSpec& spec) {
-  for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& arg = argv[i];
-    if (arg.rfind("--", 0) != 0 || arg == "--") {
-      positional_.push_back(arg);
-      continue;
-    }
-    std::string name = arg.substr(2);
-    std::string value;
-    bool inline_value = false;
-    if (size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-      inline_value = true;
-    }
-    if (spec.switches.count(name) != 0) {
-      if (inline_value) return Status::InvalidArgument("--" + name + " takes no value");
-      switches_.insert(name);
-    } else if (spec.with_value.count(name) != 0) {
-      if (!inline_value) {
-        if (i + 1 >= argv.size()) return Status::InvalidArgument("--" + name + " needs a value");
-        value = argv[++i];
-      }
-      values_[name].push_back(value);
-    } else {
-      return Status::InvalidArgument("unknown flag --" + name + " (see kregctl --help)");
-    }
+// Splits "key<sep>value" at the first `sep`; false when it is missing or
+// either side is empty.
+bool SplitPair(const std::string& text, char sep, std::string* key, std::string* value) {
+  size_t at = text.find(sep);
+  if (at == std::string::npos || at == 0 || at + 1 >= text.size()) return false;
+  *key = text.substr(0, at);
+  *value = text.substr(at + 1);
+  return true;
+}
+
+// The whole of `text` as a number: no sign, space or trailing character.
+bool ParseWholeNumber(const std::string& text, uint64_t* out) {
+  if (text.empty() || text[0] < '0' || text[0] > '9') return false;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+Status MustBe(const std::string& text, const std::string& form) {
+  return Status::InvalidArgument("\"" + text + "\" must be " + form);
+}
+
+}  // namespace
+
+Status ParseKeyValue(const std::string& text, std::string* key, std::string* value) {
+  if (!SplitPair(text, '=', key, value)) return MustBe(text, "key=value");
+  return Status::OK();
+}
+
+Status ParseAddr(const std::string& text, std::string* scheme, std::string* host_port) {
+  if (!SplitPair(text, '=', scheme, host_port)) return MustBe(text, "scheme=host:port, e.g. http=127.0.0.1:8080");
+  return Status::OK();
+}
+
+Status ParseZoneWeight(const std::string& text, std::string* src, std::string* dst, uint64_t* weight) {
+  std::string route, weight_text;
+  if (!SplitPair(text, '=', &route, &weight_text) || !SplitPair(route, ':', src, dst) ||
+      !ParseWholeNumber(weight_text, weight)) {
+    return MustBe(text, "SRC:DST=WEIGHT, e.g. sh001:sh002=30");
   }
   return Status::OK();
 }
 
-std::string Args::Get(const std::string& flag, const std::string& fallback) const {
-  auto it = values_.find(flag);
-  return it == values_.end() ? fallback : it->second.back();
-}
-
-std::vector<std::string> Args::GetAll(const std::string& flag) const {
-  auto it = values_.find(flag);
-  return it == values_.end() ? std::vector<std::string>() : it->second;
-}
-
-Status Args::Require(const std::string& flag, const std::string& command, std::string* out) const {
-  auto it = values_.find(flag);
-  if (it == values_.end()) {
-    return Status::InvalidArgument("kregctl " + command + " needs --" + flag + " (see kregctl --help)");
+Status ParseAttr(const std::string& text, std::string* id, std::string* key, std::string* value) {
+  std::string id_key;
+  size_t colon = std::string::npos;
+  if (SplitPair(text, '=', &id_key, value)) colon = id_key.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == id_key.size()) {
+    return MustBe(text, "ID:key=value, e.g. web-1:backend-metadata-online=N");
   }
-  *out = it->second.back();
+  *id = id_key.substr(0, colon);
+  *key = id_key.substr(colon + 1);
+  return Status::OK();
+}
+
+Status ParseCount(const std::string& text, int64_t* count) {
+  uint64_t n = 0;
+  if (!ParseWholeNumber(text, &n) || n < 1 || n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return Status::InvalidArgument("must be a positive number, not \"" + text + "\"");
+  }
+  *count = static_cast<int64_t>(n);
   return Status::OK();
 }
 

@@ -1,40 +1,34 @@
-// Command-line parsing for kregctl: a command, positional arguments and
-// --flags (repeatable ones collect every value), in any order.
+// The values kregctl's flags take, parsed and checked without a process.
+// Each parser fails with an InvalidArgument whose message follows the
+// flag's name in the error line ("--addr" + " " + message): it quotes the
+// value and shows a form that works.
 #ifndef KREG_HOST_CLI_ARGS_H_
 #define KREG_HOST_CLI_ARGS_H_
 
-#include <map>
-#include <set>
+#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "kreg/status.hpp"
 
 namespace kreg {
 namespace cli {
 
-struct FlagSpec {
-  std::set<std::string> with_value;  // --name VALUE (or --name=VALUE)
-  std::set<std::string> switches;    // --name
-};
+// --meta key=value: split at the first '='; neither side may be empty.
+Status ParseKeyValue(const std::string& text, std::string* key, std::string* value);
 
-class Args {
- public:
-  Status Parse(const std::vector<std::string>& argv, const FlagSpec& spec);
+// --addr scheme=host:port, e.g. http=127.0.0.1:8080.
+Status ParseAddr(const std::string& text, std::string* scheme, std::string* host_port);
 
-  const std::vector<std::string>& positional() const { return positional_; }
-  bool Has(const std::string& flag) const { return values_.count(flag) != 0 || switches_.count(flag) != 0; }
-  // The last value given for `flag`, or `fallback`.
-  std::string Get(const std::string& flag, const std::string& fallback = "") const;
-  std::vector<std::string> GetAll(const std::string& flag) const;
-  // Fails with a usage error naming the flag when it is absent.
-  Status Require(const std::string& flag, const std::string& command, std::string* out) const;
+// --zone-weight SRC:DST=WEIGHT, e.g. sh001:sh002=30; WEIGHT is a whole
+// number (0 included).
+Status ParseZoneWeight(const std::string& text, std::string* src, std::string* dst, uint64_t* weight);
 
- private:
-  std::vector<std::string> positional_;
-  std::map<std::string, std::vector<std::string>> values_;
-  std::set<std::string> switches_;
-};
+// --attr ID:key=value. Split at the '=' and then at the last ':' before
+// it, because ids may hold a ':' (10.0.0.1:8080) and keys may not.
+Status ParseAttr(const std::string& text, std::string* id, std::string* key, std::string* value);
+
+// --count N: a whole number from 1.
+Status ParseCount(const std::string& text, int64_t* count);
 
 }  // namespace cli
 }  // namespace kreg

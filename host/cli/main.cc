@@ -8,15 +8,13 @@
 #include <signal.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdio>
 #include <ctime>
-#include <mutex>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "args.h"
+#include "command_line.h"
 #include "kreg/duration.hpp"
 #include "kreg/host/config.h"
 #include "kreg/host/logging.h"
@@ -34,25 +32,6 @@ constexpr int kExitUsage = 2;
 constexpr int kExitNotFound = 3;
 constexpr int kExitWatchTimeout = 4;
 
-constexpr const char* kUsage = R"(usage: kregctl [--config FILE] [--json] COMMAND ...
-
-commands:
-  register     --service S --id I [--zone Z] [--env E] [--hostname H]
-               [--addr scheme=host:port]... [--meta k=v]... [--ttl 30s]
-               [--refresh] [--hold]
-  deregister   --service S --id I
-  get          SERVICE
-  list
-  watch        [--count N] [--timeout 10s]
-  set-property --service S [--zone-weight SRC:DST=W]... [--attr ID:k=v]...
-  type
-  plugins      the plugins found, their ABI version and type
-
---config FILE  the YAML config (default configs/file.yaml)
---json         one JSON object per line
-exit codes: 0 ok, 1 failed, 2 usage, 3 service not found, 4 watch timed out before --count
-)";
-
 int Fail(const std::string& message, int code) {
   std::fprintf(stderr, "kregctl: %s\n", message.c_str());
   return code;
@@ -60,17 +39,6 @@ int Fail(const std::string& message, int code) {
 
 int FailStatus(const Status& s) {
   return Fail(s.ToString(), s.code() == KREG_NOT_FOUND ? kExitNotFound : kExitFailed);
-}
-
-int Usage(const Status& s) { return Fail(s.message(), kExitUsage); }
-
-// Splits "key<sep>value"; false when `sep` is missing or either side empty.
-bool SplitPair(const std::string& text, char sep, std::string* key, std::string* value) {
-  size_t at = text.find(sep);
-  if (at == std::string::npos || at == 0 || at + 1 >= text.size()) return false;
-  *key = text.substr(0, at);
-  *value = text.substr(at + 1);
-  return true;
 }
 
 // For the commands that run until stopped (register --hold, watch),
@@ -97,9 +65,10 @@ int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
 class Commands {
  public:
-  Commands(const Args& args, const Output& out) : args_(args), out_(out) {}
+  Commands(const CommandLine& line, const Output& out) : line_(line), out_(out) {}
 
-  int Run(const std::string& command) {
+  int Run() {
+    const std::string& command = line_.command;
     if (command == "plugins") return Plugins();
     // A missing config or plugin is a failure (1), not "not found" (3),
     // which scripts read as "the service is absent".
@@ -111,54 +80,28 @@ class Commands {
     if (command == "list") return List();
     if (command == "watch") return RunWatch();
     if (command == "set-property") return SetProperty();
-    if (command == "type") {
-      out_.PrintType(registry_.Type());
-      return kExitOk;
-    }
-    return Fail("unknown command \"" + command + "\" (see kregctl --help)", kExitUsage);
+    // "type", the one command left.
+    out_.PrintType(registry_.Type());
+    return kExitOk;
   }
 
  private:
   Status Open() {
     host::Config config;
-    Status s = host::LoadConfig(args_.Get("config", "configs/file.yaml"), &config);
+    Status s = host::LoadConfig(line_.config_path, &config);
     if (!s.ok()) return s;
     host::SetLogLevel(config.log_level);
     return host::OpenRegistry(config, &registry_);
   }
 
   int Register() {
-    Instance in;
-    std::string ttl_text = args_.Get("ttl", FormatDuration(kDefaultTtl));
-    Status s = args_.Require("service", "register", &in.service_name);
-    if (s.ok()) s = args_.Require("id", "register", &in.id);
-    if (!s.ok()) return Usage(s);
-    in.zone = args_.Get("zone");
-    in.env = args_.Get("env");
-    in.hostname = args_.Get("hostname");
-    for (const auto& addr : args_.GetAll("addr")) {
-      std::string scheme, hostport;
-      if (!SplitPair(addr, '=', &scheme, &hostport)) {
-        return Fail("--addr \"" + addr + "\" must be scheme=host:port, e.g. http=127.0.0.1:8080", kExitUsage);
-      }
-      in.addrs[scheme] = hostport;
-    }
-    for (const auto& meta : args_.GetAll("meta")) {
-      std::string k, v;
-      if (!SplitPair(meta, '=', &k, &v)) return Fail("--meta \"" + meta + "\" must be key=value", kExitUsage);
-      in.metadata[k] = v;
-    }
+    Instance in = line_.instance;
     in.reg_time = in.update_time = NowSeconds();
-    RegisterOptions options;
-    options.refresh = args_.Has("refresh");
-    s = ParseDuration(ttl_text, &options.ttl);
-    if (s.ok() && options.ttl.count() <= 0) s = Status::InvalidArgument("the TTL must be longer than 0");
-    if (!s.ok()) return Fail("--ttl: " + s.message(), kExitUsage);
-
-    s = registry_.Register(in, options);
+    RegisterOptions options = line_.register_options;
+    Status s = registry_.Register(in, options);
     if (!s.ok()) return FailStatus(s);
     out_.Done(options.refresh ? "refreshed" : "registered", in.service_name, in.id);
-    if (!args_.Has("hold")) return kExitOk;
+    if (!line_.hold) return kExitOk;
 
     // Renew well inside the TTL until asked to stop, then deregister: with
     // an ephemeral backend the instance would otherwise die with us anyway,
@@ -176,20 +119,17 @@ class Commands {
   }
 
   int Deregister() {
-    std::string service, id;
-    Status s = args_.Require("service", "deregister", &service);
-    if (s.ok()) s = args_.Require("id", "deregister", &id);
-    if (!s.ok()) return Usage(s);
-    s = registry_.Deregister(service, id);
+    const std::string& service = line_.instance.service_name;
+    const std::string& id = line_.instance.id;
+    Status s = registry_.Deregister(service, id);
     if (!s.ok()) return FailStatus(s);
     out_.Done("deregistered", service, id);
     return kExitOk;
   }
 
   int Get() {
-    if (args_.positional().size() != 2) return Fail("usage: kregctl get SERVICE", kExitUsage);
     Service service;
-    Status s = registry_.GetService(args_.positional()[1], &service);
+    Status s = registry_.GetService(line_.service, &service);
     if (!s.ok()) return FailStatus(s);
     out_.PrintService(service);
     return kExitOk;
@@ -204,27 +144,11 @@ class Commands {
   }
 
   int RunWatch() {
-    long long count = -1;
-    if (args_.Has("count")) {
-      std::string text = args_.Get("count");
-      try {
-        size_t used = 0;
-        count = std::stoll(text, &used);
-        if (used != text.size()) count = -1;
-      } catch (const std::exception&) {
-        count = -1;
-      }
-      if (count < 1) return Fail("--count must be a positive number", kExitUsage);
-    }
-    std::chrono::milliseconds timeout{0};
-    if (args_.Has("timeout")) {
-      Status s = ParseDuration(args_.Get("timeout"), &timeout);
-      if (!s.ok()) return Fail("--timeout: " + s.message(), kExitUsage);
-    }
-
+    const int64_t count = line_.count;
+    const std::chrono::milliseconds timeout = line_.timeout;
     // --count counts changes after the synced marker, not the initial
     // state's creates; events arrive one at a time, so `synced` needs no lock.
-    std::atomic<long long> seen{0};
+    std::atomic<int64_t> seen{0};
     std::atomic<bool> done{false};
     bool synced = false;
     std::unique_ptr<Watch> watch;
@@ -258,45 +182,8 @@ class Commands {
   }
 
   int SetProperty() {
-    Property p;
-    Status s = args_.Require("service", "set-property", &p.service_name);
-    if (!s.ok()) return Usage(s);
-    for (const auto& text : args_.GetAll("zone-weight")) {
-      std::string route, weight_text, src, dst;
-      uint64_t weight = 0;
-      bool ok = SplitPair(text, '=', &route, &weight_text) && SplitPair(route, ':', &src, &dst);
-      if (ok) {
-        try {
-          size_t used = 0;
-          weight = std::stoull(weight_text, &used);
-          ok = used == weight_text.size() && weight_text[0] != '-';
-        } catch (const std::exception&) {
-          ok = false;
-        }
-      }
-      if (!ok) return Fail("--zone-weight \"" + text + "\" must be SRC:DST=WEIGHT, e.g. sh001:sh002=30", kExitUsage);
-      ZoneWeight& zw = p.zone_weights[src];
-      zw.src = src;
-      zw.dst[dst] = weight;
-    }
-    for (const auto& text : args_.GetAll("attr")) {
-      // ids may contain ':' (e.g. 10.0.0.1:8080), keys may not.
-      std::string id_key, id, k, v;
-      size_t colon = std::string::npos;
-      bool ok = SplitPair(text, '=', &id_key, &v);
-      if (ok) colon = id_key.rfind(':');
-      ok = ok && colon != std::string::npos && colon > 0 && colon + 1 < id_key.size();
-      if (ok) {
-        id = id_key.substr(0, colon);
-        k = id_key.substr(colon + 1);
-      }
-      if (!ok) {
-        return Fail("--attr \"" + text + "\" must be ID:key=value, e.g. web-1:backend-metadata-online=N",
-                    kExitUsage);
-      }
-      p.attrs[id][k] = v;
-    }
-    s = registry_.SetProperty(p);
+    const Property& p = line_.property;
+    Status s = registry_.SetProperty(p);
     if (!s.ok()) return FailStatus(s);
     out_.Done("property set", p.service_name, "");
     return kExitOk;
@@ -305,9 +192,8 @@ class Commands {
   int Plugins() {
     std::string plugin_dir;
     host::Config config;
-    std::string config_path = args_.Get("config", "configs/file.yaml");
     // The config is optional here: without one, list the default dirs.
-    if (host::LoadConfig(config_path, &config).ok()) plugin_dir = config.plugin_dir;
+    if (host::LoadConfig(line_.config_path, &config).ok()) plugin_dir = config.plugin_dir;
     std::vector<std::string> dirs = host::PluginSearchDirs(plugin_dir);
     std::vector<host::PluginListing> found = host::ListPlugins(dirs);
     if (found.empty()) {
@@ -327,74 +213,31 @@ class Commands {
     return kExitOk;
   }
 
-  const Args& args_;
+  const CommandLine& line_;
   const Output& out_;
   Registry registry_;
 };
-
-// A flag given to a command that does not take it is a mistake worth
-// reporting (e.g. --ttl on deregister), not something to ignore.
-Status CheckFlagsOf(const std::string& command, const Args& args) {
-  static const std::map<std::string, std::set<std::string>> kFlags = {
-      {"register", {"service", "id", "zone", "env", "hostname", "addr", "meta", "ttl", "refresh", "hold"}},
-      {"deregister", {"service", "id"}},
-      {"watch", {"count", "timeout"}},
-      {"set-property", {"service", "zone-weight", "attr"}},
-  };
-  static const std::set<std::string> kCommandFlags = {"service", "id",    "zone",    "env",     "hostname",
-                                                      "addr",    "meta",  "ttl",     "refresh", "hold",
-                                                      "count",   "timeout", "zone-weight", "attr"};
-  auto allowed = kFlags.find(command);
-  for (const auto& flag : kCommandFlags) {
-    if (!args.Has(flag)) continue;
-    if (allowed == kFlags.end() || allowed->second.count(flag) == 0) {
-      return Status::InvalidArgument("--" + flag + " is not a flag of `kregctl " + command + "` (see kregctl --help)");
-    }
-  }
-  return Status::OK();
-}
-
-bool RunsUntilStopped(const std::string& command, const Args& args) {
-  return command == "watch" || (command == "register" && args.Has("hold"));
-}
 
 int Main(int argc, char** argv) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("kregctl"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 
-  std::vector<std::string> argv_list(argv + 1, argv + argc);
-  for (const auto& a : argv_list) {
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return kExitOk;
-    }
-  }
-  FlagSpec spec;
-  spec.with_value = {"config", "service", "id",    "zone",        "env",  "hostname", "addr",
-                     "meta",   "ttl",     "count", "timeout",     "attr", "zone-weight"};
-  spec.switches = {"json", "refresh", "hold"};
-  Args args;
-  Status s = args.Parse(argv_list, spec);
-  if (!s.ok()) return Usage(s);
-  if (args.positional().empty()) {
-    std::fputs(kUsage, stderr);
-    return kExitUsage;
-  }
-  const std::string& command = args.positional()[0];
-  if (command == "help") {
-    std::fputs(kUsage, stdout);
+  CommandLine line;
+  Status s = ParseCommandLine(std::vector<std::string>(argv + 1, argv + argc), &line);
+  if (!s.ok()) return Fail(s.message(), kExitUsage);
+  if (!line.help.empty()) {
+    std::fputs(line.help.c_str(), stdout);
     return kExitOk;
   }
-  s = CheckFlagsOf(command, args);
-  if (!s.ok()) return Usage(s);
-  if (RunsUntilStopped(command, args)) {
+  bool runs_until_stopped = line.command == "watch" || (line.command == "register" && line.hold);
+  if (runs_until_stopped) {
     // Before the plugin starts any thread, so every thread inherits the mask.
     sigset_t stop = StopSignals();
     pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   }
-  Output out(args.Has("json"));
-  Commands commands(args, out);
-  return commands.Run(command);
+  Output out(line.json);
+  Commands commands(line, out);
+  return commands.Run();
 }
 
 }  // namespace

@@ -84,6 +84,18 @@ TEST_F(KregctlTest, MissingRequiredFlagIsOneClearLine) {
   EXPECT_EQ(r.out, "");
 }
 
+TEST_F(KregctlTest, HelpPrintsTheUsageOnStdoutAndExits0) {
+  RunResult r = Kregctl({"--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Usage: kregctl"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("set-property"), std::string::npos) << r.out;
+  r = Kregctl({"watch", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Usage: kregctl watch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--timeout DURATION"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");
+}
+
 TEST_F(KregctlTest, FlagOfAnotherCommandIsRejected) {
   RunResult r = Kregctl({"deregister", "--service", "demo", "--id", "x", "--ttl", "5s"});
   EXPECT_EQ(r.exit_code, 2);
@@ -107,10 +119,12 @@ TEST_F(KregctlTest, BadInputsExitNonZeroWithOneLine) {
       {{"watch", "--count", "zero"}, 2, "--count must be a positive number"},
       {{"set-property", "--service", "demo", "--zone-weight", "a:b=-1"}, 2, "must be SRC:DST=WEIGHT"},
       {{"frobnicate"}, 2, "unknown command \"frobnicate\""},
+      {{}, 2, "no command given"},
+      {{"list", "--frob"}, 2, "unknown flag --frob"},
   };
   for (const auto& c : cases) {
     RunResult r = Kregctl(c.args);
-    EXPECT_EQ(r.exit_code, c.code) << c.args[0] << ": " << r.err;
+    EXPECT_EQ(r.exit_code, c.code) << c.says << ": " << r.err;
     EXPECT_NE(r.err.find(c.says), std::string::npos) << r.err;
     EXPECT_EQ(Lines(r.err), 1) << r.err;
   }
