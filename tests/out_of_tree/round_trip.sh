@@ -7,12 +7,12 @@
 # (out_of_tree.memory_conformance, out_of_tree.zookeeper).
 # Usage: round_trip.sh <kreg build dir> <kreg source dir> <work dir>
 set -euo pipefail
-build=$1
-src=$2
-work=$3
+build=$(cd "$1" && pwd)
+src=$(cd "$2" && pwd)
+rm -rf "$3"
+mkdir -p "$3"
+work=$(cd "$3" && pwd)
 prefix=$work/prefix
-rm -rf "$work"
-mkdir -p "$work"
 cd "$work"
 
 fail() {
