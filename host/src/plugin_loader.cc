@@ -94,7 +94,7 @@ std::vector<std::string> PluginSearchDirs(const std::string& plugin_dir) {
   fs::path exe_dir = dll::program_location(ec).parent_path();
   if (!ec) {
     dirs.push_back((exe_dir / ".." / "plugins").lexically_normal().string());
-    dirs.push_back((exe_dir / ".." / "lib" / "kreg" / "plugins").lexically_normal().string());
+    dirs.push_back((exe_dir / KREG_PLUGIN_DIR_FROM_BINDIR).lexically_normal().string());
   }
   return dirs;
 }

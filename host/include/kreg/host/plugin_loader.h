@@ -22,8 +22,11 @@ struct LoadedPlugin {
 };
 
 // Where a plugin given by name is looked for, in order: `plugin_dir` (when
-// not empty), each entry of $KREG_PLUGIN_PATH (colon-separated), then
-// <executable dir>/../plugins and <executable dir>/../lib/kreg/plugins.
+// not empty), each entry of $KREG_PLUGIN_PATH (colon-separated),
+// <executable dir>/../plugins (kreg's build tree), then the dir where
+// kreg_add_plugin installs plugins, as seen from an executable installed in
+// the same prefix's bin dir (<executable dir>/../lib/kreg/plugins, or
+// ../lib/x86_64-linux-gnu/kreg/plugins: whatever libdir kreg was built for).
 std::vector<std::string> PluginSearchDirs(const std::string& plugin_dir);
 
 // The file a plugin name maps to inside a directory: libkreg_<name>.so.
