@@ -6,7 +6,9 @@
 #include <cstring>
 #include <string>
 
+#include "kreg/events.hpp"
 #include "kreg/views.hpp"
+#include "support/sample.h"
 
 namespace kreg {
 namespace {
@@ -17,17 +19,12 @@ StringMap ManyEntries(const std::string& prefix, size_t n) {
   return m;
 }
 
-Instance MakeInstance(const std::string& id, const std::string& zone, size_t map_entries) {
-  Instance in;
-  in.id = id;
-  in.service_name = "web";
-  in.zone = zone;
-  in.env = "prod";
-  in.hostname = "host-" + id;
+// The suites' sample instance with `map_entries` addrs and metadata, and
+// versions set as a backend's read would.
+Instance WithMaps(const std::string& id, const std::string& zone, size_t map_entries) {
+  Instance in = testing::MakeInstance("web", id, zone);
   in.addrs = ManyEntries("scheme", map_entries);
   in.metadata = ManyEntries("key", map_entries);
-  in.reg_time = 1700000000;
-  in.update_time = 1700000100;
   in.version = 1234567890123;
   in.data_version = 4;
   return in;
@@ -98,7 +95,7 @@ TEST(InstanceView, RoundTripsWithEmptyFewAndManyEntries) {
   // 8 entries fit the view's inline storage; 9 and more go to the heap.
   for (size_t n : {0, 1, 8, 9, 2000}) {
     SCOPED_TRACE(n);
-    Instance in = MakeInstance("i1", "z1", n);
+    Instance in = WithMaps("i1", "z1", n);
     InstanceView view(in);
     EXPECT_EQ(view.get()->struct_size, sizeof(kreg_instance));
     EXPECT_EQ(view.get()->addrs_count, n);
@@ -114,7 +111,7 @@ TEST(InstanceView, EmptyStringsRoundTripAsEmpty) {
 
 TEST(InstanceView, PointsIntoTheValue) {
   for (size_t n : {3, 20}) {
-    Instance in = MakeInstance("i1", "z1", n);
+    Instance in = WithMaps("i1", "z1", n);
     InstanceView view(in);
     const kreg_instance* c = view.get();
     EXPECT_TRUE(Borrows(c->id, in.id));
@@ -220,7 +217,7 @@ Service MakeService(size_t zones, size_t per_zone) {
     const std::string zone = "z" + std::to_string(z);
     for (size_t i = 0; i < per_zone; ++i) {
       const std::string id = zone + "-i" + std::to_string(i);
-      s.instances[zone][id] = MakeInstance(id, zone, i % 11);
+      s.instances[zone][id] = WithMaps(id, zone, i % 11);
     }
   }
   s.metadata = ManyEntries("meta", zones);
@@ -264,8 +261,8 @@ TEST(ToValue, ServiceInstancesAreSteppedByTheProducersStructSize) {
     kreg_instance base;
     int64_t field_of_a_later_minor;
   };
-  Instance a = MakeInstance("a", "z1", 2);
-  Instance b = MakeInstance("b", "z2", 0);
+  Instance a = WithMaps("a", "z1", 2);
+  Instance b = WithMaps("b", "z2", 0);
   InstanceView va(a);
   InstanceView vb(b);
   LaterInstance later[2] = {{*va.get(), 111}, {*vb.get(), 222}};
@@ -281,36 +278,14 @@ TEST(ToValue, ServiceInstancesAreSteppedByTheProducersStructSize) {
 }
 
 TEST(WatchEventView, RoundTripsEveryKindOfEvent) {
-  WatchEvent instance_event;
-  instance_event.type = EventType::kModify;
-  instance_event.info = EventInfo::kInstance;
-  instance_event.service_name = "web";
-  instance_event.instance = MakeInstance("i1", "z1", 9);
-  instance_event.version = 50;
-  instance_event.data_version = 4;
-
-  WatchEvent property_event;
-  property_event.type = EventType::kCreate;
-  property_event.info = EventInfo::kProperty;
-  property_event.service_name = "web";
-  property_event.property = MakeProperty(2, 2);
-  property_event.version = 51;
-  property_event.data_version = 2;
-
-  WatchEvent delete_event;
-  delete_event.type = EventType::kDelete;
-  delete_event.info = EventInfo::kInstance;
-  delete_event.service_name = "web";
-  delete_event.instance.service_name = "web";
-  delete_event.instance.id = "i1";
-  delete_event.version = 52;
-
-  WatchEvent synced;
-  synced.type = EventType::kSynced;
-
-  WatchEvent error;
-  error.type = EventType::kError;
-  error.message = "something went wrong, and how to fix it";
+  Instance gone;
+  gone.service_name = "web";
+  gone.id = "i1";
+  const WatchEvent instance_event = InstanceEvent(EventType::kModify, WithMaps("i1", "z1", 9), 50);
+  const WatchEvent property_event = PropertyEvent(EventType::kCreate, MakeProperty(2, 2), 51);
+  const WatchEvent delete_event = InstanceEvent(EventType::kDelete, gone, 52);
+  const WatchEvent synced = SyncedEvent();
+  const WatchEvent error = ErrorEvent("something went wrong, and how to fix it");
 
   for (const WatchEvent* e : {&instance_event, &property_event, &delete_event, &synced, &error}) {
     SCOPED_TRACE(EventTypeName(e->type));
@@ -351,7 +326,7 @@ TEST(WatchEventView, PointsIntoTheEvent) {
   e.type = EventType::kCreate;
   e.info = EventInfo::kInstance;
   e.service_name = "web";
-  e.instance = MakeInstance("i1", "z1", 1);
+  e.instance = WithMaps("i1", "z1", 1);
   e.message = "unused";
   WatchEventView view(e);
   EXPECT_TRUE(Borrows(view.get()->service_name, e.service_name));

@@ -6,17 +6,12 @@
 #include <string>
 
 #include "kreg/json_format.hpp"
+#include "support/sample.h"
 
 namespace kreg {
 namespace {
 
-Instance Named() {
-  Instance in;
-  in.service_name = "web";
-  in.id = "i1";
-  in.zone = "z1";
-  return in;
-}
+Instance Named() { return testing::MakeInstance("web", "i1"); }
 
 // `in` with metadata "pad" grown so that its stored text is `bytes` long.
 Instance StoredAs(size_t bytes) {
