@@ -517,6 +517,24 @@ TEST(JsonTextObjectMembers, TheMembersOfGeneratedObjectsAsNlohmannReadsThem) {
   EXPECT_GT(objects, 500u);
 }
 
+TEST(JsonTextObjectMembers, KeysAreUnescapedButAnUnreadableKeyIsKeptAsWritten) {
+  JsonMembers members;
+  ASSERT_TRUE(ObjectMembers(R"( { "a\"b" : [1, {"x": "}"}] , "\u00e9" :"v", "\udc80": 2, "\\" : {} } )", &members));
+  ASSERT_EQ(members.size(), 4u);
+  EXPECT_EQ(members[0].first, "a\"b");
+  EXPECT_EQ(members[0].second, R"([1, {"x": "}"}])");
+  EXPECT_EQ(members[1].first, "\xc3\xa9");
+  EXPECT_EQ(members[1].second, R"("v")");
+  EXPECT_EQ(members[2].first, R"(\udc80)");
+  EXPECT_EQ(members[2].second, "2");
+  EXPECT_EQ(members[3].first, "\\");
+  EXPECT_EQ(members[3].second, "{}");
+  EXPECT_TRUE(ObjectMembers(" {} ", &members));
+  EXPECT_TRUE(members.empty());
+  EXPECT_FALSE(ObjectMembers("[1]", &members));
+  EXPECT_FALSE(ObjectMembers("\"{}\"", &members));
+}
+
 TEST(JsonTextIntegerValue, Int64OnlyAndWhole) {
   EXPECT_EQ(IntegerValue("0"), 0);
   EXPECT_EQ(IntegerValue("-0"), 0);

@@ -222,23 +222,14 @@ TEST(WatchState, ADeletedServiceNeverGoesBackWhenTheRevisionDoesNot) {
   }
 }
 
-TEST(WatchState, AServiceDeletedTwiceGoesOnFromItsLastDelete) {
+TEST(WatchState, AServiceCreatedAgainAfterItsDeleteAndDeletedAgain) {
   WatchState state;
   state.Advance(SnapshotBuilder(10).Service("web", 10).Instance("web", "a", 10).Build());
-  EXPECT_EQ(Describe(state.Advance(Snapshot())), (Strings{"delete web/a v11"}));
-  // Created again in a restored older copy at its old version, then gone
-  // again: the delete is above the last one reported.
-  std::vector<WatchEvent> again = state.Advance(SnapshotBuilder(10).Service("web", 10).Instance("web", "a", 10).Build());
-  EXPECT_EQ(Describe(again), (Strings{"create web/a v10"}));
-  EXPECT_EQ(Describe(state.Advance(Snapshot())), (Strings{"delete web/a v11"}));
-}
-
-TEST(WatchState, AServiceCreatedAgainAfterItsDelete) {
-  WatchState state;
-  state.Advance(SnapshotBuilder(10).Service("web", 10).Instance("web", "a", 10).Build());
-  state.Advance(SnapshotBuilder(12).Build());
-  std::vector<WatchEvent> events = state.Advance(SnapshotBuilder(20).Service("web", 20).Instance("web", "a", 20).Build());
-  EXPECT_EQ(Describe(events), (Strings{"create web/a v20"}));
+  EXPECT_EQ(Describe(state.Advance(Snapshot())), (Strings{"delete web/a v11"})) << "the file removed";
+  std::vector<WatchEvent> again = state.Advance(SnapshotBuilder(20).Service("web", 20).Instance("web", "a", 20).Build());
+  EXPECT_EQ(Describe(again), (Strings{"create web/a v20"}));
+  EXPECT_EQ(again[0].instance.hostname, "host-a-v20");
+  EXPECT_EQ(Describe(state.Advance(Snapshot())), (Strings{"delete web/a v21"})) << "above the create, not the first delete";
 }
 
 // What a consumer holds after applying events: key -> the entry's version.
