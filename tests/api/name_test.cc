@@ -136,4 +136,21 @@ TEST(ValidateStoredSize, AtTheLimitAndOneOver) {
 }
 
 }  // namespace
+// Each string is checked on its own: a key ending in half a character and a
+// value starting with the rest are two bad strings, not one good one.
+TEST(ValidateText, KeyAndValueAreCheckedApart) {
+  Instance in;
+  in.metadata["k\xc3"] = "\xa9";
+  EXPECT_EQ(ValidateInstanceText(in).message(), "metadata is not valid UTF-8");
+  Instance addr;
+  addr.addrs["http\xc3"] = "\xa9";
+  EXPECT_EQ(ValidateInstanceText(addr).message(), "addrs is not valid UTF-8");
+  Property attrs;
+  attrs.attrs["i1"]["k\xc3"] = "\xa9";
+  EXPECT_EQ(ValidatePropertyText(attrs).message(), "attrs is not valid UTF-8");
+  Property zone;
+  zone.zone_weights["z\xc3"].src = "\xa9";
+  EXPECT_EQ(ValidatePropertyText(zone).message(), "zone_weights is not valid UTF-8");
+}
+
 }  // namespace kreg

@@ -144,6 +144,8 @@ TEST(Codec, EachInstanceFieldOfTheWrongTypeIsCorruptNamingIt) {
       {"hostname", "1.5"},   {"addrs", "\"http\""},      {"addrs", "[]"},         {"addrs", R"({"http":80})"},
       {"metadata", "1"},     {"metadata", R"({"k":null})"}, {"metadata", R"({"k":{}})"}, {"reg_time", "\"1\""},
       {"reg_time", "1.5"},   {"reg_time", "1e3"},        {"update_time", "false"}, {"update_time", "[1]"},
+      // Past int64: it would wrap to a negative time.
+      {"reg_time", "9223372036854775808"}, {"update_time", "18446744073709551615"},
   };
   for (const auto& c : cases) {
     const std::string text = std::string(R"({"id":"i1",)") + "\"" + c.field + "\":" + c.value + "}";

@@ -6,6 +6,7 @@
 #ifndef KREG_JSON_FORMAT_HPP_
 #define KREG_JSON_FORMAT_HPP_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,7 +37,9 @@ inline bool ReadString(const json& j, const char* key, std::string* out) {
 inline bool ReadInt(const json& j, const char* key, int64_t* out) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return true;
+  // An unsigned number past int64 would wrap to a negative time.
   if (!it->is_number_integer()) return false;
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return false;
   *out = it->get<int64_t>();
   return true;
 }

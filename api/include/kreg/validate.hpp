@@ -72,14 +72,17 @@ inline Status ValidateInstanceKey(std::string_view service_name, std::string_vie
 }
 
 // Every string of an instance or property must be valid UTF-8 to be stored
-// as JSON; the error names the field.
+// as JSON, each on its own (a key and its value are two strings); the
+// error names the field.
 inline Status ValidateInstanceText(const Instance& in) {
   Status s = ValidateUtf8("zone", in.zone);
   if (s.ok()) s = ValidateUtf8("env", in.env);
   if (s.ok()) s = ValidateUtf8("hostname", in.hostname);
   for (const auto* map : {&in.addrs, &in.metadata}) {
+    const char* field = map == &in.addrs ? "addrs" : "metadata";
     for (const auto& [k, v] : *map) {
-      if (s.ok()) s = ValidateUtf8(map == &in.addrs ? "addrs" : "metadata", k + v);
+      if (s.ok()) s = ValidateUtf8(field, k);
+      if (s.ok()) s = ValidateUtf8(field, v);
     }
   }
   return s;
@@ -88,14 +91,16 @@ inline Status ValidateInstanceText(const Instance& in) {
 inline Status ValidatePropertyText(const Property& p) {
   Status s;
   for (const auto& [zone, w] : p.zone_weights) {
-    if (s.ok()) s = ValidateUtf8("zone_weights", zone + w.src);
+    if (s.ok()) s = ValidateUtf8("zone_weights", zone);
+    if (s.ok()) s = ValidateUtf8("zone_weights", w.src);
     for (const auto& [dst, weight] : w.dst) {
       if (s.ok()) s = ValidateUtf8("zone_weights", dst);
     }
   }
   for (const auto& [id, attrs] : p.attrs) {
     for (const auto& [k, v] : attrs) {
-      if (s.ok()) s = ValidateUtf8("attrs", k + v);
+      if (s.ok()) s = ValidateUtf8("attrs", k);
+      if (s.ok()) s = ValidateUtf8("attrs", v);
     }
   }
   return s;
