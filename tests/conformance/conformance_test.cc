@@ -12,7 +12,9 @@
 
 #include "conformance/conformance.h"
 #include "kreg/host/open.h"
+#include "kreg/json_format.hpp"
 #include "kreg/registry.hpp"
+#include "kreg/validate.hpp"
 #include "support/process.h"
 #include "support/sample.h"
 #include "support/version_rule.h"
@@ -87,6 +89,37 @@ int64_t CheckVersionRule(const std::vector<WatchEvent>& events, const std::strin
   return rule.last(service);
 }
 
+// The events a watch delivered before SYNCED: its initial state.
+std::vector<WatchEvent> SnapshotOf(const std::vector<WatchEvent>& events) {
+  auto synced = std::find_if(events.begin(), events.end(), [](const WatchEvent& e) { return e.type == EventType::kSynced; });
+  return std::vector<WatchEvent>(events.begin(), synced);
+}
+
+// The value of `key` in `map`; "" when there is none.
+std::string ValueOf(const StringMap& map, const std::string& key) {
+  auto found = map.find(key);
+  return found == map.end() ? "" : found->second;
+}
+
+RegisterOptions Refresh() {
+  RegisterOptions refresh;
+  refresh.refresh = true;
+  return refresh;
+}
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// An instance whose stored JSON (the instance as given) is exactly
+// `stored_bytes` long, made so by a metadata value.
+Instance InstanceOfStoredSize(const std::string& service, const std::string& id, size_t stored_bytes) {
+  Instance in = MakeInstance(service, id);
+  in.metadata["blob"] = "";
+  in.metadata["blob"] = std::string(stored_bytes - format::EncodeInstance(in).size(), 'x');
+  return in;
+}
+
 class Conformance : public ::testing::TestWithParam<ConformanceTarget> {
  protected:
   void SetUp() override {
@@ -115,11 +148,21 @@ class Conformance : public ::testing::TestWithParam<ConformanceTarget> {
     return z != out.instances.end() && z->second.count(id) != 0;
   }
 
-  std::unique_ptr<Watch> StartWatch(EventLog* log) {
+  std::unique_ptr<Watch> StartWatch(EventLog* log) { return StartWatchOn(registry_, log); }
+
+  static std::unique_ptr<Watch> StartWatchOn(const Registry& registry, EventLog* log) {
     std::unique_ptr<Watch> w;
-    Status s = registry_.StartWatch([log](const WatchEvent& e) { log->Add(e); }, &w);
+    Status s = registry.StartWatch([log](const WatchEvent& e) { log->Add(e); }, &w);
     EXPECT_TRUE(s.ok()) << s.ToString();
     return w;
+  }
+
+  // A second backend from the same config: the same registry.
+  Registry OpenOther() {
+    Registry other;
+    Status s = host::OpenRegistry(GetParam().config, &other);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return other;
   }
 
   Registry registry_;
@@ -504,6 +547,299 @@ TEST_P(Conformance, ConcurrentRegistersAllLand) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(MustGet(svc).instance_count(), 160u);
+}
+
+TEST_P(Conformance, SnapshotVersionsNeverDecreaseAndEndAtTheServiceVersion) {
+  // Registered so that the newest instance sorts first and the last change
+  // is not a register: a snapshot stamped with each instance's own version,
+  // in key order, goes down.
+  std::string first = Svc("snap-order-1");
+  std::string second = Svc("snap-order-2");
+  for (const char* id : {"c", "b", "a"}) ASSERT_TRUE(registry_.Register(MakeInstance(first, id)).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(first, "b"), Refresh()).ok());
+  Property p;
+  p.service_name = first;
+  p.attrs["a"]["k"] = "v";
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+  for (const char* id : {"z", "y", "x"}) ASSERT_TRUE(registry_.Register(MakeInstance(second, id)).ok());
+  ASSERT_TRUE(registry_.Deregister(second, "y").ok());
+
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  std::vector<WatchEvent> snapshot = SnapshotOf(log.events());
+  EXPECT_EQ(snapshot.size(), 6u);
+  VersionRule rule;
+  for (const auto& e : snapshot) {
+    EXPECT_EQ(rule.Check(e), "") << "per service, a snapshot's versions never decrease";
+  }
+  for (const std::string& svc : {first, second}) {
+    const int64_t version = MustGet(svc).version;
+    EXPECT_EQ(rule.last(svc), version) << "after its snapshot a service is at get_service's version";
+    for (const auto& e : snapshot) {
+      if (e.service_name != svc) continue;
+      EXPECT_EQ(e.version, version) << "a snapshot's event of " << svc << " carries the service's version";
+    }
+  }
+}
+
+TEST_P(Conformance, DataVersionGrowsOnEveryRefresh) {
+  std::string svc = Svc("data-version");
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  Instance in = MakeInstance(svc, "d1");
+  ASSERT_TRUE(registry_.Register(in).ok());
+  // Where it starts is the backend's (file: 1, ZooKeeper: Stat.version 0).
+  int64_t previous = MustGet(svc).instances["z1"]["d1"].data_version;
+  for (int i = 0; i < 3; ++i) {
+    in.metadata["round"] = std::to_string(i);
+    ASSERT_TRUE(registry_.Register(in, Refresh()).ok());
+    int64_t now = MustGet(svc).instances["z1"]["d1"].data_version;
+    EXPECT_GT(now, previous) << "refresh " << i + 1 << " rewrote the instance";
+    previous = now;
+    ASSERT_TRUE(registry_.Register(in).ok());
+    EXPECT_EQ(MustGet(svc).instances["z1"]["d1"].data_version, previous) << "a keepalive writes nothing";
+  }
+  Property p;
+  p.service_name = svc;
+  for (int i = 0; i < 3; ++i) {
+    p.attrs["d1"]["round"] = std::to_string(i);
+    ASSERT_TRUE(registry_.SetProperty(p).ok());
+  }
+  // A watch may coalesce the rewrites of one key: awaited is the last one.
+  auto saw_last_writes = [&] {
+    bool instance = false;
+    bool property = false;
+    for (const auto& e : log.events()) {
+      if (e.service_name != svc) continue;
+      if (e.info == EventInfo::kInstance) instance = instance || ValueOf(e.instance.metadata, "round") == "2";
+      auto attrs = e.property.attrs.find("d1");
+      if (attrs != e.property.attrs.end()) property = property || ValueOf(attrs->second, "round") == "2";
+    }
+    return instance && property;
+  };
+  ASSERT_TRUE(WaitFor(saw_last_writes, milliseconds(10000)));
+  int64_t instance_data = -1;
+  int64_t property_data = -1;
+  for (const auto& e : log.events()) {
+    if (e.service_name != svc) continue;
+    int64_t* last = e.info == EventInfo::kInstance ? &instance_data : &property_data;
+    EXPECT_GT(e.data_version, *last) << EventTypeName(e.type) << " " << EventInfoName(e.info)
+                                     << ": each event of a write carries a higher data_version";
+    *last = e.data_version;
+  }
+  EXPECT_EQ(instance_data, previous) << "the last event carries the data_version reads report";
+}
+
+TEST_P(Conformance, ExpiryChangesReadsAndTheVersionTogether) {
+  std::string svc = Svc("expiry-version");
+  RegisterOptions opts;
+  opts.ttl = milliseconds(1000);
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "long")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "short"), opts).ok());
+  const int64_t registered = MustGet(svc).version;
+  std::shared_ptr<const Service> cached;  // read through get_service_since
+  ASSERT_TRUE(registry_.GetService(svc, &cached).ok());
+
+  bool gone = false;
+  auto end = std::chrono::steady_clock::now() + opts.ttl + GetParam().expiry_grace + milliseconds(2000);
+  while (!gone && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(milliseconds(20));
+    Service s = MustGet(svc);
+    gone = s.instances["z1"].count("short") == 0;
+    if (gone) {
+      EXPECT_GT(s.version, registered) << "reads stopped returning the expired instance at the old version";
+    }
+  }
+  ASSERT_TRUE(gone) << "the unrenewed instance outlived its TTL and the grace";
+  ASSERT_TRUE(registry_.GetService(svc, &cached).ok());
+  EXPECT_EQ(cached->instances.at("z1").count("short"), 0u) << "get_service_since answered unchanged after the expiry";
+  EXPECT_GT(cached->version, registered);
+  EXPECT_EQ(cached->instances.at("z1").count("long"), 1u);
+}
+
+TEST_P(Conformance, TwoRegistriesFromOneConfigShareOneStore) {
+  std::string svc = Svc("shared");
+  Registry other = OpenOther();
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+
+  ASSERT_TRUE(other.Register(MakeInstance(svc, "o1")).ok());
+  Property p;
+  p.service_name = svc;
+  p.attrs["o1"]["color"] = "green";
+  ASSERT_TRUE(other.SetProperty(p).ok());
+  EXPECT_TRUE(WaitFor([&] { return Present(svc, "z1", "o1"); }, milliseconds(5000)))
+      << "what one backend wrote, another from the same config reads";
+  EXPECT_EQ(MustGet(svc).instances["z1"]["o1"].metadata["color"], "green");
+  std::vector<Service> services;
+  ASSERT_TRUE(registry_.ListServices(&services).ok());
+  EXPECT_EQ(std::count_if(services.begin(), services.end(), [&](const Service& s) { return s.service_name == svc; }), 1);
+  EXPECT_TRUE(WaitFor([&] { return log.Has(EventType::kCreate, EventInfo::kInstance, svc, "o1") &&
+                                   log.Has(EventType::kCreate, EventInfo::kProperty, svc, ""); },
+                      milliseconds(10000)));
+
+  // And back: the first writes, the other reads.
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "r1")).ok());
+  ASSERT_TRUE(registry_.Deregister(svc, "o1").ok());
+  EXPECT_TRUE(WaitFor([&] {
+    Service s;
+    return other.GetService(svc, &s).ok() && s.instances["z1"].count("r1") == 1 && s.instances["z1"].count("o1") == 0;
+  }, milliseconds(5000)));
+  Service from_other;
+  ASSERT_TRUE(other.GetService(svc, &from_other).ok());
+  EXPECT_EQ(from_other.version, MustGet(svc).version) << "one state, one version, whichever backend reads it";
+}
+
+TEST_P(Conformance, ConcurrentBatchIsAllVisibleToASecondRegistry) {
+  std::string svc = Svc("batch");
+  Registry other = OpenOther();
+  EventLog log(prefix_);
+  auto watch = StartWatchOn(other, &log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  constexpr int kThreads = 8;
+  constexpr int kEach = 20;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (!registry_.Register(MakeInstance(svc, "t" + std::to_string(t) + "-" + std::to_string(i))).ok()) {
+          failures.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_TRUE(WaitFor([&] {
+    Service s;
+    return other.GetService(svc, &s).ok() && s.instance_count() == size_t(kThreads * kEach);
+  }, milliseconds(5000))) << "the second registry reads every instance of the batch";
+  EXPECT_TRUE(WaitFor([&] { return log.Count(EventType::kCreate) == size_t(kThreads * kEach); }, milliseconds(10000)))
+      << "the second registry's watch saw " << log.Count(EventType::kCreate) << " creates";
+  Service s;
+  ASSERT_TRUE(other.GetService(svc, &s).ok());
+  EXPECT_EQ(CheckVersionRule(log.events(), svc), s.version);
+}
+
+TEST_P(Conformance, InstanceOverTheSizeLimitIsRefusedAndNothingIsStored) {
+  std::string svc = Svc("limit-over");
+  Instance over = InstanceOfStoredSize(svc, "over-the-limit", kMaxStoredBytes + 1);
+  Status s = registry_.Register(over);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << s.ToString();
+  EXPECT_NE(s.message().find("over-the-limit"), std::string::npos) << "the error names the instance: " << s.message();
+  Service none;
+  EXPECT_EQ(registry_.GetService(svc, &none).code(), KREG_NOT_FOUND) << "a refused register stores nothing";
+
+  // Nor does a refused refresh: the stored instance stays as it was.
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "kept")).ok());
+  const Service before = MustGet(svc);
+  s = registry_.Register(InstanceOfStoredSize(svc, "kept", kMaxStoredBytes + 1), Refresh());
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << s.ToString();
+  Service after = MustGet(svc);
+  EXPECT_EQ(after.version, before.version);
+  EXPECT_EQ(after.instances["z1"]["kept"].metadata.count("blob"), 0u);
+
+  Property p;
+  p.service_name = svc;
+  p.attrs["kept"]["blob"] = std::string(kMaxStoredBytes, 'x');
+  s = registry_.SetProperty(p);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << s.ToString();
+  EXPECT_NE(s.message().find(svc), std::string::npos) << "the error names the property's service: " << s.message();
+  EXPECT_EQ(MustGet(svc).version, before.version);
+}
+
+TEST_P(Conformance, InstanceAtTheSizeLimitIsStored) {
+  std::string svc = Svc("limit-at");
+  Instance at = InstanceOfStoredSize(svc, "at-the-limit", kMaxStoredBytes);
+  Status s = registry_.Register(at);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  Service read = MustGet(svc);
+  EXPECT_EQ(read.instances["z1"]["at-the-limit"].metadata["blob"], at.metadata["blob"]);
+  // A record this size slows every later write of a file backend.
+  EXPECT_TRUE(registry_.Deregister(svc, "at-the-limit").ok());
+}
+
+TEST_P(Conformance, ZoneWeightsReadAsJsonUnderTheMetadataKey) {
+  std::string svc = Svc("zone-weight");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "w1", "sh001")).ok());
+  Property p;
+  p.service_name = svc;
+  p.zone_weights["sh001"].src = "sh001";
+  p.zone_weights["sh001"].dst = {{"sh001", 70}, {"sh002", 30}};
+  p.zone_weights["sh002"].src = "sh002";
+  p.zone_weights["sh002"].dst = {{"sh002", 100}};
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+  Service s = MustGet(svc);
+  ASSERT_EQ(s.metadata.count(kMetadataZoneWeight), 1u);
+  format::json read = format::json::parse(s.metadata[kMetadataZoneWeight], nullptr, /*allow_exceptions=*/false);
+  format::json expected = format::json::parse(
+      R"({"sh001":{"src":"sh001","dst":{"sh001":70,"sh002":30}},"sh002":{"src":"sh002","dst":{"sh002":100}}})");
+  EXPECT_EQ(read, expected) << s.metadata[kMetadataZoneWeight];
+
+  // A property replaces the last one: without zone weights, no key.
+  Property attrs_only;
+  attrs_only.service_name = svc;
+  attrs_only.attrs["w1"]["k"] = "v";
+  ASSERT_TRUE(registry_.SetProperty(attrs_only).ok());
+  s = MustGet(svc);
+  EXPECT_EQ(s.metadata.count(kMetadataZoneWeight), 0u) << s.metadata[kMetadataZoneWeight];
+  EXPECT_EQ(s.instances["sh001"]["w1"].metadata["k"], "v");
+}
+
+TEST_P(Conformance, ZeroTimesAreFilledAndARefreshKeepsRegTime) {
+  std::string svc = Svc("times");
+  Instance in = MakeInstance(svc, "t1");
+  in.reg_time = in.update_time = 0;
+  const int64_t before = UnixNow();
+  ASSERT_TRUE(registry_.Register(in).ok());
+  const int64_t after = UnixNow();
+  Instance first = MustGet(svc).instances["z1"]["t1"];
+  EXPECT_GE(first.update_time, before) << "update_time left 0 is the register's time";
+  EXPECT_LE(first.update_time, after);
+  EXPECT_GE(first.reg_time, before) << "reg_time left 0 is the first register's time";
+  EXPECT_LE(first.reg_time, after);
+  EXPECT_EQ(MustGet(svc).update_time, first.update_time) << "a service's update_time is its newest instance's";
+
+  std::this_thread::sleep_for(milliseconds(1100));  // the next second
+  const int64_t refreshed = UnixNow();
+  in.metadata["color"] = "red";
+  ASSERT_TRUE(registry_.Register(in, Refresh()).ok());
+  Instance second = MustGet(svc).instances["z1"]["t1"];
+  EXPECT_EQ(second.reg_time, first.reg_time) << "a refresh keeps reg_time";
+  EXPECT_GE(second.update_time, refreshed) << "a refresh's update_time is its own time";
+  EXPECT_EQ(second.metadata["color"], "red");
+}
+
+TEST_P(Conformance, EmptiedServiceIsStillFoundEmpty) {
+  std::string svc = Svc("emptied");
+  EventLog log(prefix_);
+  auto watch = StartWatch(&log);
+  ASSERT_TRUE(WaitFor([&] { return log.synced(); }, milliseconds(10000)));
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "last")).ok());
+  const int64_t registered = MustGet(svc).version;
+  ASSERT_TRUE(registry_.Deregister(svc, "last").ok());
+
+  Service s;
+  Status st = registry_.GetService(svc, &s);
+  ASSERT_TRUE(st.ok()) << "a service whose instances all went is still found: " << st.ToString();
+  EXPECT_EQ(s.instance_count(), 0u);
+  EXPECT_GT(s.version, registered) << "the delete is a new state";
+  std::vector<Service> services;
+  ASSERT_TRUE(registry_.ListServices(&services).ok());
+  auto listed = std::find_if(services.begin(), services.end(), [&](const Service& l) { return l.service_name == svc; });
+  ASSERT_NE(listed, services.end()) << "list_services lists the emptied service";
+  EXPECT_EQ(listed->instance_count(), 0u);
+  Service from_other;
+  st = OpenOther().GetService(svc, &from_other);
+  EXPECT_TRUE(st.ok()) << "another backend finds the emptied service too: " << st.ToString();
+  EXPECT_EQ(from_other.instance_count(), 0u);
+  ASSERT_TRUE(WaitFor([&] { return log.Has(EventType::kDelete, EventInfo::kInstance, svc, "last"); },
+                      milliseconds(10000)));
+  EXPECT_EQ(CheckVersionRule(log.events(), svc), s.version) << "the emptied service is at its delete's version";
 }
 
 std::string TargetName(const ::testing::TestParamInfo<ConformanceTarget>& info) { return info.param.name; }
