@@ -842,6 +842,20 @@ TEST_P(Conformance, EmptiedServiceIsStillFoundEmpty) {
   EXPECT_EQ(CheckVersionRule(log.events(), svc), s.version) << "the emptied service is at its delete's version";
 }
 
+TEST_P(Conformance, RegisterOfAnInstanceAnotherBackendHoldsWritesNothing) {
+  std::string svc = Svc("held-elsewhere");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "h1")).ok());
+  const Service before = MustGet(svc);
+  Registry other = OpenOther();
+  Instance again = MakeInstance(svc, "h1");
+  again.metadata["color"] = "red";  // ignored: the store holds h1, so this is a keepalive
+  ASSERT_TRUE(other.Register(again).ok());
+  Service after = MustGet(svc);
+  EXPECT_EQ(after.version, before.version) << "a register without refresh of a stored instance writes nothing";
+  EXPECT_EQ(after.instances["z1"]["h1"].metadata["color"], "blue");
+  EXPECT_EQ(after.instances["z1"]["h1"].data_version, before.instances.at("z1").at("h1").data_version);
+}
+
 std::string TargetName(const ::testing::TestParamInfo<ConformanceTarget>& info) { return info.param.name; }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Conformance, ::testing::ValuesIn(Targets()), TargetName);
