@@ -76,14 +76,20 @@ class ServiceBook {
     entry.listed = listed_state;
     bool deleted = event.type == kreg::EventType::kDelete;
     bool had = is_property ? entry.has_property : entry.instances.count(id) > 0;
+    // The snapshot stamps every event with the service's current version:
+    // an entry it repeats at the entry's own version did not change.
+    int64_t own_version = is_property ? event.property.version : event.instance.version;
+    bool repeated = !synced_ && had && !deleted &&
+                    own_version == (is_property ? entry.property_version : entry.instances[id].version);
     if (is_property) {
       entry.has_property = !deleted;
+      entry.property_version = own_version;
     } else if (deleted) {
       entry.instances.erase(id);
     } else {
       entry.instances[id] = event.instance;
     }
-    if (listed_state || (deleted && !had)) return false;
+    if (listed_state || repeated || (deleted && !had)) return false;
     Print(event.service_name + " " + id + (deleted ? " delete" : had ? " modify" : " create") +
           " version=" + std::to_string(event.version));
     return synced_;
@@ -95,6 +101,7 @@ class ServiceBook {
     bool listed = false;  // `version` is the one ListServices gave
     std::map<std::string, kreg::Instance> instances;  // id -> instance
     bool has_property = false;
+    int64_t property_version = 0;
     std::set<std::string> in_snapshot;  // instance ids the watch's snapshot gave
   };
 

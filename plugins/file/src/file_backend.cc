@@ -42,8 +42,9 @@ Status FileBackend::Register(const Instance& instance, const RegisterOptions& op
   const std::string& service = instance.service_name;
   const std::string& id = instance.id;
 
-  // Checked before the file is touched, with the times of a new instance:
-  // the stored instance's own registration time takes as many bytes.
+  // Checked before the file is touched, with the times of a new instance,
+  // and again on the exact record under the lock (a stored registration
+  // time another tool wrote may be longer).
   Instance sized = instance;
   FillTimes(now_ms / 1000, 0, &sized);
   std::string json;
@@ -63,7 +64,9 @@ Status FileBackend::Register(const Instance& instance, const RegisterOptions& op
     what = exists ? "rewritten" : "created";
     Instance stored = instance;
     FillTimes(now_ms / 1000, exists ? old.instance.reg_time : 0, &stored);
-    return doc->PutInstance(stored, expires_at_ms);
+    std::string exact;
+    Status fits = format::EncodeStored(stored, &exact);
+    return fits.ok() ? doc->PutInstance(stored, expires_at_ms) : fits;
   });
   if (!s.ok()) return s;
   {
