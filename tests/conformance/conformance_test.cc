@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance/conformance.h"
+#include "kreg/duration.hpp"
 #include "kreg/host/open.h"
 #include "kreg/json_format.hpp"
 #include "kreg/registry.hpp"
@@ -875,18 +876,32 @@ void PrintTo(const ConformanceTarget& target, std::ostream* os) { *os << target.
 int RunConformance(int argc, char** argv) {
   // Targets must exist before InitGoogleTest, which instantiates the
   // parameterized tests; gtest's own flags are left for it.
+  std::chrono::milliseconds expiry_grace = ConformanceTarget().expiry_grace;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string path;
     if (arg.rfind("--gtest_", 0) == 0) continue;
     if (arg == "--help" || arg == "-h") {
       std::printf(
-          "usage: kreg-conformance --config FILE [--config FILE]... [--gtest_filter=PATTERN]\n"
+          "usage: kreg-conformance [--expiry-grace 3s] --config FILE [--config FILE]...\n"
+          "                        [--gtest_filter=PATTERN]\n"
           "Runs the kreg conformance kit against each backend a config names (its\n"
           "registry.plugin), through the host and the C ABI as keeper uses them.\n"
           "Tests use fresh service names, so the backends need no cleanup. The rules\n"
-          "checked are those of api/CONTRACT.md. Exit 0 when every case passed.\n");
+          "checked are those of CONTRACT.md (share/doc/kreg/), whose \"What the kit\n"
+          "checks\" maps each case to them. --expiry-grace: how long past its TTL an\n"
+          "unrenewed instance may still be listed (a session timeout longer than the\n"
+          "TTL, a lease sweep period), for the configs after it; default 3s.\n"
+          "Exit 0 when every case passed.\n");
       return 0;
+    }
+    if (arg == "--expiry-grace" && i + 1 < argc) {
+      Status s = ParseDuration(argv[++i], &expiry_grace);
+      if (!s.ok()) {
+        std::fprintf(stderr, "kreg-conformance: --expiry-grace: %s\n", s.message().c_str());
+        return 2;
+      }
+      continue;
     }
     if (arg == "--config" && i + 1 < argc) {
       path = argv[++i];
@@ -908,6 +923,14 @@ int RunConformance(int argc, char** argv) {
     for (char& c : target.name) {
       if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
     }
+    // Two configs of one plugin are two targets: file, file_2, ...
+    const std::string base = target.name;
+    for (int n = 2; std::any_of(Targets().begin(), Targets().end(),
+                                [&](const ConformanceTarget& t) { return t.name == target.name; });
+         ++n) {
+      target.name = base + "_" + std::to_string(n);
+    }
+    target.expiry_grace = expiry_grace;
     AddConformanceTarget(target);
   }
   ::testing::InitGoogleTest(&argc, argv);

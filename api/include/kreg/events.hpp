@@ -45,7 +45,9 @@ inline WatchEvent SyncedEvent() {
   return e;
 }
 
-// The watch has ended with an error, which `message` tells (what, where).
+// A problem the watch reports and goes on from (the store became
+// unreadable, say), which `message` tells: what, where. The watch keeps
+// trying and reports what changed meanwhile once it can read again.
 inline WatchEvent ErrorEvent(std::string message) {
   WatchEvent e;
   e.type = EventType::kError;
