@@ -201,6 +201,20 @@ Status CheckLeftOver(const CLI::App& app, const CLI::App* command) {
                                  kSeeHelp);
 }
 
+// Names may start with '-' ([A-Za-z0-9._:@-]), which CLI11 takes for a
+// short flag. `get` has no short flag, so a lone "-name" left over is its
+// SERVICE; after "--" CLI11 takes the word as SERVICE itself but leaves the
+// "--" over. A "--name" stays an unknown flag.
+bool TakeDashedService(const std::vector<std::string>& left, std::string* service) {
+  if (left.size() != 1) return false;
+  if (left[0] == "--") return !service->empty();
+  if (service->empty() && left[0].size() > 1 && left[0][0] == '-' && left[0][1] != '-') {
+    *service = left[0];
+    return true;
+  }
+  return false;
+}
+
 // The first required flag or argument of `command` not given.
 Status MissingRequired(const CLI::App& command) {
   for (const CLI::Option* option : command.get_options()) {
@@ -242,6 +256,11 @@ Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* out) 
   }
   std::vector<CLI::App*> chosen = app.get_subcommands();
   const CLI::App* command = chosen.empty() ? nullptr : chosen.front();
+  if (command != nullptr && command->get_name() == "get" && (error.empty() || missing_required) &&
+      TakeDashedService(app.remaining(true), &out->service)) {
+    out->command = "get";
+    return Status::OK();
+  }
   // A misspelt flag explains a "missing" or malformed one, so it comes first.
   Status s = CheckLeftOver(app, command);
   if (!s.ok()) return s;

@@ -233,6 +233,17 @@ TEST(CommandLineTest, MissingRequiredFlagOrArgument) {
   EXPECT_EQ(UsageError({"register", "--service", "demo", "--id"}), "--id: 1 required ID missing (see kregctl --help)");
 }
 
+// Names may start with '-' ([A-Za-z0-9._:@-]), which a parser takes for a
+// short flag; `get` has none, so such a word is its SERVICE, as is any word
+// after `--`.
+TEST(CommandLineTest, AServiceNameStartingWithADashIsTheService) {
+  EXPECT_EQ(Parsed({"get", "-svc"}).service, "-svc");
+  EXPECT_EQ(Parsed({"get", "--", "-svc"}).service, "-svc");
+  EXPECT_EQ(Parsed({"get", "--", "--svc"}).service, "--svc");
+  EXPECT_EQ(Parsed({"--json", "get", "-svc"}).json, true);
+  EXPECT_EQ(UsageError({"get", "--svc"}), "unknown flag --svc (see kregctl --help)") << "a misspelt long flag stays one";
+}
+
 TEST(CommandLineTest, UnknownOrMisplacedWords) {
   EXPECT_EQ(UsageError({"deregister", "--service", "demo", "--id", "x", "--ttl", "5s"}),
             "--ttl is not a flag of `kregctl deregister` (see kregctl --help)");
