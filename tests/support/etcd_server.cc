@@ -116,6 +116,7 @@ bool EtcdServer::Launch(int i) {
       "--logger=zap",
       "--log-outputs=stderr",
       "--log-level=" + options_.log_level};
+  argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   m.pid = StartServerProcess(argv, m.dir + "/etcd.log");
   return m.pid > 0;
 }

@@ -40,6 +40,8 @@ struct EtcdServerOptions {
   std::chrono::milliseconds progress_notify{1000};
   // --log-level of the member's log (member dir/etcd.log).
   std::string log_level = "warn";
+  // More flags for every member, e.g. "--auth-token-ttl=1".
+  std::vector<std::string> extra_flags;
   // How long each member has to serve, at Start and at Restart.
   std::chrono::milliseconds timeout{30000};
 };

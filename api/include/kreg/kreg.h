@@ -277,7 +277,9 @@ typedef struct kreg_plugin {
 
   /* Release the backend. REQUIRES: every watch of it has been cancelled and
    * no other call on it is running. Instances this process registered and
-   * did not deregister are left to expire (their lease is not renewed). */
+   * did not deregister are left to expire (their lease is not renewed), or
+   * go at once where they live with the backend's session (a ZooKeeper
+   * session closing, an etcd lease revoked). */
   void (*destroy)(kreg_backend* backend);
 
   /* STATIC string, e.g. "zookeeper". */

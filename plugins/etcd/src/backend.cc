@@ -136,6 +136,7 @@ Status EtcdBackend::Create(const std::string& key, const Instance& instance, con
     NoteWrite(result.revision);
   } else if (result.found && result.existing.lease == lease()) {
     // Ours already (a retried request that had landed): held as it is.
+    NoteWrite(result.existing.mod_revision);
   } else {
     held.waiting = true;
     log_.Info("etcd: " + Name(instance.service_name, instance.id) + " is stored by another registrant (" +

@@ -2,6 +2,8 @@
 // role may only read it, a wrong password, and the password never logged.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "etcd_test_util.h"
 
 namespace kreg {
@@ -16,7 +18,10 @@ class EtcdAuth : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    etcd_ = EtcdServer::Start(1, &error);
+    // Tokens that expire after a second idle: the backend must fetch new ones.
+    EtcdServer::Options options;
+    options.extra_flags = {"--auth-token-ttl=1"};
+    etcd_ = EtcdServer::Start(1, &error, options);
     ASSERT_NE(etcd_, nullptr) << error;
     for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
              {"user", "add", std::string("root:") + kRootPassword},
@@ -61,6 +66,23 @@ TEST_F(EtcdAuth, AUserWithTheRoleWritesReadsAndWatches) {
   ASSERT_TRUE(r.GetService("svc", &s).ok());
   EXPECT_EQ(s.instance_count(), 2u);
   EXPECT_EQ(log_.All().find(kKeeperPassword), std::string::npos) << "the password is never logged";
+}
+
+TEST_F(EtcdAuth, AnExpiredTokenIsReplaced) {
+  OpenOptions o = As("keeper", kKeeperPassword);
+  o.options["session_timeout"] = "30s";  // no keepalive meanwhile keeps the token in use
+  Registry r;
+  ASSERT_TRUE(OpenEtcd(o, &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  Status s = r.Register(MakeInstance("svc", "b"));
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  Property p;
+  p.service_name = "svc";
+  EXPECT_TRUE(r.SetProperty(p).ok());
+  Service read;
+  ASSERT_TRUE(r.GetService("svc", &read).ok());
+  EXPECT_EQ(read.instance_count(), 2u);
 }
 
 TEST_F(EtcdAuth, AUserWhoseRoleMayOnlyReadCannotWrite) {
