@@ -199,8 +199,9 @@ bool EtcdServer::WaitServing(int i, std::chrono::milliseconds timeout) {
   }
 }
 
-int EtcdServer::Etcdctl(const std::vector<std::string>& args, std::string* out) const {
-  std::vector<std::string> argv = {kEtcdctl, "--endpoints=" + endpoints()};
+int EtcdServer::Etcdctl(const std::vector<std::string>& args, std::string* out, int member) const {
+  std::vector<std::string> argv = {kEtcdctl,
+                                   "--endpoints=" + (member >= 0 ? Url(members_[member].client_port) : endpoints())};
   argv.insert(argv.end(), args.begin(), args.end());
   RunResult result = RunProcess(argv, temp_.path(), {{"ETCDCTL_API", "3"}}, std::chrono::seconds(30));
   *out = result.out + result.err;

@@ -92,9 +92,10 @@ class EtcdServer {
 
   // Runs /usr/bin/etcdctl --endpoints=<endpoints()> <args> with
   // ETCDCTL_API=3, no shell; sets *out to its stdout and stderr and
-  // returns its exit code (-1 when killed after 30 s). A later
-  // --endpoints in `args` wins over the fixture's.
-  int Etcdctl(const std::vector<std::string>& args, std::string* out) const;
+  // returns its exit code (-1 when killed after 30 s). With `member` >= 0
+  // it talks to that member alone (a second --endpoints in `args` would
+  // add to the fixture's, not replace them).
+  int Etcdctl(const std::vector<std::string>& args, std::string* out, int member = -1) const;
 
   std::string LogTail(int i, size_t bytes = 4000) const;
 
