@@ -1,6 +1,7 @@
 #include "support/etcd_server.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -40,6 +41,12 @@ std::unique_ptr<EtcdServer> EtcdServer::Start(int members, std::string* error, O
     *error = "EtcdServer starts 1 or 3 members, not " + std::to_string(members);
     return nullptr;
   }
+  for (const char* program : {kEtcd, kEtcdctl}) {
+    if (access(program, X_OK) != 0) {
+      *error = std::string(program) + " is missing: scripts/install-deps installs it (Debian's etcd-server, etcd-client)";
+      return nullptr;
+    }
+  }
   // A free port may be taken by someone else before etcd binds it: a
   // member that dies at once gets a fresh set of ports and another try.
   for (int attempt = 1;; ++attempt) {
@@ -74,8 +81,7 @@ bool EtcdServer::TryStart(int members, std::string* error) {
   // needs a quorum of them up: each waits in turn while all start.
   for (int i = 0; i < members; ++i) {
     if (!WaitServing(i, options_.timeout)) {
-      *error = "etcd member " + members_[i].name + " did not serve within " +
-               std::to_string(options_.timeout.count()) + "ms; its log ends:\n" + LogTail(i);
+      *error = "etcd member " + members_[i].name + NotServing(i) + "; its log ends:\n" + LogTail(i);
       return false;
     }
   }
@@ -84,6 +90,11 @@ bool EtcdServer::TryStart(int members, std::string* error) {
 
 EtcdServer::~EtcdServer() {
   for (int i = 0; i < size(); ++i) Kill(i);
+}
+
+std::string EtcdServer::NotServing(int i) const {
+  if (!running(i)) return " exited";
+  return " did not serve within " + std::to_string(options_.timeout.count()) + "ms";
 }
 
 std::string EtcdServer::InitialCluster() const {
@@ -155,7 +166,7 @@ bool EtcdServer::Restart(int i, std::string* error) {
     return false;
   }
   if (!WaitServing(i, options_.timeout)) {
-    *error = "etcd member " + members_[i].name + " did not serve again; its log ends:\n" + LogTail(i);
+    *error = "etcd member " + members_[i].name + " restarted" + NotServing(i) + "; its log ends:\n" + LogTail(i);
     return false;
   }
   return true;

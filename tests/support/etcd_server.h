@@ -112,6 +112,8 @@ class EtcdServer {
   bool TryStart(int members, std::string* error);
   bool Launch(int i);
   std::string InitialCluster() const;
+  // Why member i, just (re)started, does not serve: " exited" or " did not serve within ...".
+  std::string NotServing(int i) const;
 
   Options options_;
   TempDir temp_;
