@@ -1,8 +1,8 @@
 #include "support/etcd_server.h"
 
-#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -141,9 +141,13 @@ std::vector<std::string> EtcdServer::addrs() const {
   return out;
 }
 
-std::string EtcdServer::endpoints() const {
+std::string EtcdServer::endpoints(const std::vector<int>& members) const {
   std::string out;
-  for (const Member& m : members_) out += (out.empty() ? "" : ",") + Url(m.client_port);
+  for (int i = 0; i < size(); ++i) {
+    if (members.empty() || std::find(members.begin(), members.end(), i) != members.end()) {
+      out += (out.empty() ? "" : ",") + Url(members_[i].client_port);
+    }
+  }
   return out;
 }
 
@@ -151,13 +155,9 @@ void EtcdServer::Stop(int i) { StopServerProcess(&members_[i].pid, std::chrono::
 
 void EtcdServer::Kill(int i) { KillServerProcess(&members_[i].pid); }
 
-void EtcdServer::Pause(int i) {
-  if (members_[i].pid > 0) kill(members_[i].pid, SIGSTOP);
-}
+void EtcdServer::Pause(int i) { PauseServerProcess(&members_[i].pid); }
 
-void EtcdServer::Resume(int i) {
-  if (members_[i].pid > 0) kill(members_[i].pid, SIGCONT);
-}
+void EtcdServer::Resume(int i) { ResumeServerProcess(members_[i].pid); }
 
 bool EtcdServer::Restart(int i, std::string* error) {
   Stop(i);
@@ -200,19 +200,33 @@ int EtcdServer::Leader() const {
   return -1;
 }
 
+bool EtcdServer::AnswersAsItself(int i) const {
+  // The member that answers is the one whose peer URL is i's: a member of
+  // another cluster has other peer ports.
+  nlohmann::json list = nlohmann::json::parse(Post(i, "/v3/cluster/member/list", "{}"), nullptr, false);
+  if (!list.is_object() || !list.contains("header") || !list.contains("members")) return false;
+  const std::string self = IdField(list["header"], "member_id");
+  for (const nlohmann::json& member : list["members"]) {
+    if (self.empty() || IdField(member, "ID") != self) continue;
+    const nlohmann::json urls = member.value("peerURLs", nlohmann::json::array());
+    return std::find(urls.begin(), urls.end(), Url(members_[i].peer_port)) != urls.end();
+  }
+  return false;
+}
+
 bool EtcdServer::WaitServing(int i, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (ServerProcessExited(&members_[i].pid)) return false;  // a port taken?
-    if (Serving(i)) return true;
+    if (Serving(i) && AnswersAsItself(i)) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-int EtcdServer::Etcdctl(const std::vector<std::string>& args, std::string* out, int member) const {
-  std::vector<std::string> argv = {kEtcdctl,
-                                   "--endpoints=" + (member >= 0 ? Url(members_[member].client_port) : endpoints())};
+int EtcdServer::Etcdctl(const std::vector<std::string>& args, std::string* out,
+                        const std::vector<int>& members) const {
+  std::vector<std::string> argv = {kEtcdctl, "--endpoints=" + endpoints(members)};
   argv.insert(argv.end(), args.begin(), args.end());
   RunResult result = RunProcess(argv, temp_.path(), {{"ETCDCTL_API", "3"}}, std::chrono::seconds(30));
   *out = result.out + result.err;
