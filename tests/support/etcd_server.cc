@@ -1,7 +1,8 @@
 #include "support/etcd_server.h"
 
-#include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -40,6 +41,12 @@ std::unique_ptr<EtcdServer> EtcdServer::Start(int members, std::string* error, O
     *error = "EtcdServer starts 1 or 3 members, not " + std::to_string(members);
     return nullptr;
   }
+  for (const char* program : {kEtcd, kEtcdctl}) {
+    if (access(program, X_OK) != 0) {
+      *error = std::string(program) + " is missing: scripts/install-deps installs it (Debian's etcd-server, etcd-client)";
+      return nullptr;
+    }
+  }
   // A free port may be taken by someone else before etcd binds it: a
   // member that dies at once gets a fresh set of ports and another try.
   for (int attempt = 1;; ++attempt) {
@@ -74,8 +81,7 @@ bool EtcdServer::TryStart(int members, std::string* error) {
   // needs a quorum of them up: each waits in turn while all start.
   for (int i = 0; i < members; ++i) {
     if (!WaitServing(i, options_.timeout)) {
-      *error = "etcd member " + members_[i].name + " did not serve within " +
-               std::to_string(options_.timeout.count()) + "ms; its log ends:\n" + LogTail(i);
+      *error = "etcd member " + members_[i].name + NotServing(i) + "; its log ends:\n" + LogTail(i);
       return false;
     }
   }
@@ -84,6 +90,11 @@ bool EtcdServer::TryStart(int members, std::string* error) {
 
 EtcdServer::~EtcdServer() {
   for (int i = 0; i < size(); ++i) Kill(i);
+}
+
+std::string EtcdServer::NotServing(int i) const {
+  if (!running(i)) return " exited";
+  return " did not serve within " + std::to_string(options_.timeout.count()) + "ms";
 }
 
 std::string EtcdServer::InitialCluster() const {
@@ -131,9 +142,13 @@ std::vector<std::string> EtcdServer::addrs() const {
   return out;
 }
 
-std::string EtcdServer::endpoints() const {
+std::string EtcdServer::endpoints(const std::vector<int>& members) const {
   std::string out;
-  for (const Member& m : members_) out += (out.empty() ? "" : ",") + Url(m.client_port);
+  for (int i = 0; i < size(); ++i) {
+    if (members.empty() || std::find(members.begin(), members.end(), i) != members.end()) {
+      out += (out.empty() ? "" : ",") + Url(members_[i].client_port);
+    }
+  }
   return out;
 }
 
@@ -141,13 +156,9 @@ void EtcdServer::Stop(int i) { StopServerProcess(&members_[i].pid, std::chrono::
 
 void EtcdServer::Kill(int i) { KillServerProcess(&members_[i].pid); }
 
-void EtcdServer::Pause(int i) {
-  if (members_[i].pid > 0) kill(members_[i].pid, SIGSTOP);
-}
+void EtcdServer::Pause(int i) { PauseServerProcess(&members_[i].pid); }
 
-void EtcdServer::Resume(int i) {
-  if (members_[i].pid > 0) kill(members_[i].pid, SIGCONT);
-}
+void EtcdServer::Resume(int i) { ResumeServerProcess(members_[i].pid); }
 
 bool EtcdServer::Restart(int i, std::string* error) {
   Stop(i);
@@ -156,7 +167,7 @@ bool EtcdServer::Restart(int i, std::string* error) {
     return false;
   }
   if (!WaitServing(i, options_.timeout)) {
-    *error = "etcd member " + members_[i].name + " did not serve again; its log ends:\n" + LogTail(i);
+    *error = "etcd member " + members_[i].name + " restarted" + NotServing(i) + "; its log ends:\n" + LogTail(i);
     return false;
   }
   return true;
@@ -190,18 +201,33 @@ int EtcdServer::Leader() const {
   return -1;
 }
 
+bool EtcdServer::AnswersAsItself(int i) const {
+  // The member that answers is the one whose peer URL is i's: a member of
+  // another cluster has other peer ports.
+  nlohmann::json list = nlohmann::json::parse(Post(i, "/v3/cluster/member/list", "{}"), nullptr, false);
+  if (!list.is_object() || !list.contains("header") || !list.contains("members")) return false;
+  const std::string self = IdField(list["header"], "member_id");
+  for (const nlohmann::json& member : list["members"]) {
+    if (self.empty() || IdField(member, "ID") != self) continue;
+    const nlohmann::json urls = member.value("peerURLs", nlohmann::json::array());
+    return std::find(urls.begin(), urls.end(), Url(members_[i].peer_port)) != urls.end();
+  }
+  return false;
+}
+
 bool EtcdServer::WaitServing(int i, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (ServerProcessExited(&members_[i].pid)) return false;  // a port taken?
-    if (Serving(i)) return true;
+    if (Serving(i) && AnswersAsItself(i)) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-int EtcdServer::Etcdctl(const std::vector<std::string>& args, std::string* out) const {
-  std::vector<std::string> argv = {kEtcdctl, "--endpoints=" + endpoints()};
+int EtcdServer::Etcdctl(const std::vector<std::string>& args, std::string* out,
+                        const std::vector<int>& members) const {
+  std::vector<std::string> argv = {kEtcdctl, "--endpoints=" + endpoints(members)};
   argv.insert(argv.end(), args.begin(), args.end());
   RunResult result = RunProcess(argv, temp_.path(), {{"ETCDCTL_API", "3"}}, std::chrono::seconds(30));
   *out = result.out + result.err;

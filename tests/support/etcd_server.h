@@ -63,8 +63,9 @@ class EtcdServer {
   // "127.0.0.1:<client port>" of member i, and of all members.
   std::string addr(int i) const;
   std::vector<std::string> addrs() const;
-  // "http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl --endpoints takes it.
-  std::string endpoints() const;
+  // "http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl --endpoints
+  // takes it: of `members`, or of all when none are named.
+  std::string endpoints(const std::vector<int>& members = {}) const;
   // Member i's directory: its data dir data/ and its log etcd.log.
   std::string dir(int i) const { return members_[i].dir; }
 
@@ -73,6 +74,7 @@ class EtcdServer {
   // SIGKILL; reaped.
   void Kill(int i);
   // SIGSTOP / SIGCONT: the member keeps its sockets but answers nothing.
+  // Pause returns once every thread of it has stopped.
   void Pause(int i);
   void Resume(int i);
   // Starts a stopped or killed member again with the same data dir and
@@ -89,14 +91,18 @@ class EtcdServer {
   bool Serving(int i) const;
   // Index of the member that is leader (by its own status), or -1.
   int Leader() const;
-  // Polls until member i serves; false at once when it has exited.
+  // Polls until member i serves; false at once when it has exited. While
+  // member i fails to bind its client port (taken between the fixture's
+  // pick and etcd's bind), another test's etcd may answer there: it does
+  // not count.
   bool WaitServing(int i, std::chrono::milliseconds timeout);
 
   // Runs /usr/bin/etcdctl --endpoints=<endpoints()> <args> with
   // ETCDCTL_API=3, no shell; sets *out to its stdout and stderr and
-  // returns its exit code (-1 when killed after 30 s). A later
-  // --endpoints in `args` wins over the fixture's.
-  int Etcdctl(const std::vector<std::string>& args, std::string* out) const;
+  // returns its exit code (-1 when killed after 30 s). With `members` it
+  // talks to those alone: a second --endpoints in `args` would not do,
+  // etcdctl adds it to the first.
+  int Etcdctl(const std::vector<std::string>& args, std::string* out, const std::vector<int>& members = {}) const;
 
   std::string LogTail(int i, size_t bytes = 4000) const;
 
@@ -113,6 +119,10 @@ class EtcdServer {
   bool TryStart(int members, std::string* error);
   bool Launch(int i);
   std::string InitialCluster() const;
+  // Whether the etcd answering on member i's client port is member i.
+  bool AnswersAsItself(int i) const;
+  // Why member i, just (re)started, does not serve: " exited" or " did not serve within ...".
+  std::string NotServing(int i) const;
 
   Options options_;
   TempDir temp_;

@@ -1,5 +1,6 @@
 #include "support/server_process.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -12,6 +13,18 @@
 
 namespace kreg {
 namespace testing {
+
+namespace {
+
+// Whether /proc says the process is stopped (state T, after the command
+// name in parentheses, which may itself hold spaces and parentheses).
+bool Stopped(pid_t pid) {
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  size_t end = stat.rfind(')');
+  return end != std::string::npos && stat.compare(end, 3, ") T") == 0;
+}
+
+}  // namespace
 
 pid_t StartServerProcess(const std::vector<std::string>& argv, const std::string& log_path) {
   std::vector<char*> args;
@@ -56,6 +69,22 @@ void KillServerProcess(pid_t* pid) {
   kill(*pid, SIGKILL);
   waitpid(*pid, nullptr, 0);
   *pid = -1;
+}
+
+void PauseServerProcess(pid_t* pid) {
+  // Paused already: a stop is reported to the parent once, so waiting for
+  // another would block for good.
+  if (*pid <= 0 || Stopped(*pid)) return;
+  kill(*pid, SIGSTOP);
+  int status = 0;
+  // The parent hears of the stop once the whole group has stopped.
+  while (waitpid(*pid, &status, WUNTRACED) < 0 && errno == EINTR) {
+  }
+  if (!WIFSTOPPED(status)) *pid = -1;
+}
+
+void ResumeServerProcess(pid_t pid) {
+  if (pid > 0) kill(pid, SIGCONT);
 }
 
 bool ServerProcessExited(pid_t* pid) {

@@ -31,6 +31,16 @@ void StopServerProcess(pid_t* pid, std::chrono::milliseconds grace);
 // SIGKILL; reaped. A no-op when *pid <= 0.
 void KillServerProcess(pid_t* pid);
 
+// SIGSTOP, and waits until every thread of the process has stopped: the
+// kernel stops a process's threads one by one after kill() returns, and
+// the last ones can still answer a request meanwhile (seen with etcd on a
+// busy machine). A process that exits instead is reaped. A no-op when
+// *pid <= 0.
+void PauseServerProcess(pid_t* pid);
+
+// SIGCONT. A no-op when *pid <= 0.
+void ResumeServerProcess(pid_t pid);
+
 // True when the process has exited (it is reaped then) or was not running.
 bool ServerProcessExited(pid_t* pid);
 

@@ -1,7 +1,5 @@
 #include "support/zookeeper_server.h"
 
-#include <signal.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -141,13 +139,9 @@ void ZooKeeperServer::Stop(int i) { StopServerProcess(&nodes_[i].pid, std::chron
 
 void ZooKeeperServer::Kill(int i) { KillServerProcess(&nodes_[i].pid); }
 
-void ZooKeeperServer::Pause(int i) {
-  if (nodes_[i].pid > 0) kill(nodes_[i].pid, SIGSTOP);
-}
+void ZooKeeperServer::Pause(int i) { PauseServerProcess(&nodes_[i].pid); }
 
-void ZooKeeperServer::Resume(int i) {
-  if (nodes_[i].pid > 0) kill(nodes_[i].pid, SIGCONT);
-}
+void ZooKeeperServer::Resume(int i) { ResumeServerProcess(nodes_[i].pid); }
 
 bool ZooKeeperServer::Restart(int i, std::string* error, std::chrono::milliseconds timeout) {
   Stop(i);

@@ -46,6 +46,7 @@ class ZooKeeperServer {
   // SIGKILL; reaped.
   void Kill(int i);
   // SIGSTOP / SIGCONT: the node keeps its sockets but answers nothing.
+  // Pause returns once every thread of it has stopped.
   void Pause(int i);
   void Resume(int i);
   // Starts a stopped or killed node again with the same data dir and
