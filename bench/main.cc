@@ -80,7 +80,7 @@ int Main(int argc, char** argv) {
     else if (a == "--out") out_path = value();
     else if (a == "--commit") commit = value();
     else if (a == "--only") only = value();
-    else if (a == "--scenario") o.zk_scenario = value();
+    else if (a == "--scenario") o.scenario = value();
     else if (a == "--memory-child") memory_child = true;
     else if (a == "--zk") o.zk_connect = value();
     else if (a == "--root") memory_root = value();
@@ -106,9 +106,9 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "kreg-bench: unknown --only %s; use one of abi|file|zookeeper\n", only.c_str());
     return 2;
   }
-  if (!o.zk_scenario.empty() && !IsZooKeeperScenario(o.zk_scenario)) {
-    std::fprintf(stderr, "kreg-bench: unknown --scenario %s; use one of %s\n", o.zk_scenario.c_str(),
-                 ZooKeeperScenarioNames().c_str());
+  if (!o.scenario.empty() && !HasScenario(ZooKeeperScenarios(), o.scenario)) {
+    std::fprintf(stderr, "kreg-bench: unknown --scenario %s; use one of %s\n", o.scenario.c_str(),
+                 ScenarioNames(ZooKeeperScenarios()).c_str());
     return 2;
   }
   // stdout carries the table (and the memory probe's answer): logs go to stderr.
@@ -148,7 +148,7 @@ int Main(int argc, char** argv) {
     o.zk_connect = server->connect_string();
     std::fprintf(stderr, "ZooKeeper on %s; warming up\n", o.zk_connect.c_str());
     WarmUp(o.zk_connect, quick ? 1 : 10);
-    RunZooKeeper(o, &report);
+    RunScenarios(ZooKeeperScenarios(), o, &report);
     notes = "ZooKeeper 3.8.0 standalone on loopback, tickTime 500 ms, data dir on the local disk";
   }
   std::printf("%s", report.Text().c_str());
