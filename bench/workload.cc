@@ -65,11 +65,15 @@ double SeenLog::WaitMicros(const std::string& id, Clock::time_point since, Clock
 }
 
 void TimeWatch(int n, Clock::time_point deadline, const std::function<void(int)>& publish, SeenLog* log,
-               std::vector<double>* out) {
+               std::vector<double>* after_return, std::vector<double>* after_call) {
   for (int i = 0; i < n && Clock::now() < deadline; ++i) {
+    Clock::time_point called = Clock::now();
     publish(i);
-    double us = log->WaitMicros(Id(i), Clock::now(), std::chrono::seconds(5));
-    if (us >= 0) out->push_back(us);
+    const double call_us = Micros(Clock::now() - called);
+    const double seen_us = log->WaitMicros(Id(i), called, std::chrono::seconds(5));
+    if (seen_us < 0) continue;
+    after_return->push_back(std::max(0.0, seen_us - call_us));
+    if (after_call != nullptr) after_call->push_back(seen_us);
   }
 }
 

@@ -56,10 +56,11 @@ class SeenLog {
 };
 
 // Calls publish(i) for i in [0, n) while before `deadline`, and appends
-// to *out how long after each publish returned `log` had Id(i) (an event
-// not seen within 5 s is left out).
+// to *after_return how long after each publish returned `log` had Id(i)
+// (0 when it had it sooner), and to *after_call, when given, how long
+// after publish was called. An event not seen within 5 s is left out.
 void TimeWatch(int n, Clock::time_point deadline, const std::function<void(int)>& publish, SeenLog* log,
-               std::vector<double>* out);
+               std::vector<double>* after_return, std::vector<double>* after_call = nullptr);
 
 }  // namespace bench
 }  // namespace kreg
