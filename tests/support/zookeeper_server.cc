@@ -1,19 +1,14 @@
 #include "support/zookeeper_server.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "support/loopback.h"
+#include "support/server_process.h"
 
 namespace kreg {
 namespace testing {
@@ -30,30 +25,6 @@ std::string ClassPath() {
   std::string cp = "/etc/zookeeper/conf";
   for (const char* jar : jars) cp += std::string(":/usr/share/java/") + jar;
   return cp;
-}
-
-// Ports the kernel hands out for port 0, all held until every one is
-// picked so they differ; a race with another process is unlikely enough.
-std::vector<int> FreePorts(int count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  for (int i = 0; i < count; ++i) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof(a);
-    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      if (fd >= 0) close(fd);
-      continue;
-    }
-    fds.push_back(fd);
-    ports.push_back(ntohs(a.sin_port));
-  }
-  for (int fd : fds) close(fd);
-  return ports;
 }
 
 void WriteFile(const std::string& path, const std::string& text) {
@@ -75,7 +46,7 @@ std::unique_ptr<ZooKeeperServer> ZooKeeperServer::Start(int nodes, std::string* 
 }
 
 bool ZooKeeperServer::TryStart(int nodes, std::string* error, std::chrono::milliseconds timeout) {
-  std::vector<int> ports = FreePorts(nodes * 3);
+  std::vector<int> ports = FreeLoopbackPorts(nodes * 3);
   if (static_cast<int>(ports.size()) != nodes * 3) {
     *error = "could not find free loopback ports";
     return false;
@@ -146,37 +117,8 @@ bool ZooKeeperServer::Launch(int i) {
                                    ensemble ? "org.apache.zookeeper.server.quorum.QuorumPeerMain"
                                             : "org.apache.zookeeper.server.ZooKeeperServerMain",
                                    n.dir + "/zoo.cfg"};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  const std::string log = n.dir + "/server.log";
-  pid_t parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) return false;
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(126);  // the test died before prctl
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int in = open("/dev/null", O_RDONLY);
-    if (out < 0 || in < 0) _exit(126);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  n.pid = pid;
-  return true;
-}
-
-void ZooKeeperServer::Reap(int i) {
-  Node& n = nodes_[i];
-  if (n.pid > 0) waitpid(n.pid, nullptr, 0);
-  n.pid = -1;
+  n.pid = StartServerProcess(argv, n.dir + "/server.log");
+  return n.pid > 0;
 }
 
 std::string ZooKeeperServer::addr(int i) const {
@@ -195,27 +137,9 @@ std::string ZooKeeperServer::connect_string() const {
   return out;
 }
 
-void ZooKeeperServer::Stop(int i) {
-  Node& n = nodes_[i];
-  if (n.pid <= 0) return;
-  kill(n.pid, SIGCONT);  // a paused JVM cannot handle SIGTERM
-  kill(n.pid, SIGTERM);
-  for (int waited = 0; waited < 1000; ++waited) {
-    if (waitpid(n.pid, nullptr, WNOHANG) == n.pid) {
-      n.pid = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  Kill(i);
-}
+void ZooKeeperServer::Stop(int i) { StopServerProcess(&nodes_[i].pid, std::chrono::seconds(10)); }
 
-void ZooKeeperServer::Kill(int i) {
-  Node& n = nodes_[i];
-  if (n.pid <= 0) return;
-  kill(n.pid, SIGKILL);
-  Reap(i);
-}
+void ZooKeeperServer::Kill(int i) { KillServerProcess(&nodes_[i].pid); }
 
 void ZooKeeperServer::Pause(int i) {
   if (nodes_[i].pid > 0) kill(nodes_[i].pid, SIGSTOP);
@@ -239,22 +163,7 @@ bool ZooKeeperServer::Restart(int i, std::string* error, std::chrono::millisecon
 }
 
 std::string ZooKeeperServer::Srvr(int i) const {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return "";
-  timeval tv{1, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(nodes_[i].client_port));
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 && send(fd, "srvr", 4, MSG_NOSIGNAL) == 4) {
-    char buf[1024];
-    for (ssize_t got; (got = recv(fd, buf, sizeof(buf), 0)) > 0;) out.append(buf, static_cast<size_t>(got));
-  }
-  close(fd);
-  return out;
+  return LoopbackExchange(nodes_[i].client_port, "srvr", std::chrono::seconds(1));
 }
 
 std::string ZooKeeperServer::Mode(int i) const {
@@ -275,12 +184,7 @@ int ZooKeeperServer::Leader() const {
 bool ZooKeeperServer::WaitServing(int i, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    Node& n = nodes_[i];
-    if (n.pid <= 0) return false;
-    if (waitpid(n.pid, nullptr, WNOHANG) == n.pid) {  // it died (a port taken?)
-      n.pid = -1;
-      return false;
-    }
+    if (ServerProcessExited(&nodes_[i].pid)) return false;  // a port taken?
     if (!Mode(i).empty()) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -288,8 +192,7 @@ bool ZooKeeperServer::WaitServing(int i, std::chrono::milliseconds timeout) {
 }
 
 std::string ZooKeeperServer::LogTail(int i, size_t bytes) const {
-  std::string log = ReadFile(nodes_[i].dir + "/server.log");
-  return log.size() <= bytes ? log : log.substr(log.size() - bytes);
+  return FileTail(nodes_[i].dir + "/server.log", bytes);
 }
 
 }  // namespace testing

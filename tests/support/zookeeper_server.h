@@ -78,7 +78,6 @@ class ZooKeeperServer {
   ZooKeeperServer() = default;
   bool TryStart(int nodes, std::string* error, std::chrono::milliseconds timeout);
   bool Launch(int i);
-  void Reap(int i);
 
   TempDir temp_;
   std::vector<Node> nodes_;

@@ -1,6 +1,6 @@
 // Helpers shared by the ZooKeeper plugin tests: loading the plugin through
-// the C ABI, a raw ZooKeeper C client for looking behind the plugin's back,
-// and a recorder that applies watch events to a model and checks them.
+// the C ABI and a raw ZooKeeper C client for looking behind the plugin's back
+// (the watch recorder and the log capture are tests/support's).
 #ifndef KREG_TESTS_PLUGINS_ZOOKEEPER_ZK_TEST_UTIL_H_
 #define KREG_TESTS_PLUGINS_ZOOKEEPER_ZK_TEST_UTIL_H_
 
@@ -18,6 +18,8 @@
 #include "kreg/registry.hpp"
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
+#include "support/event_recorder.h"
+#include "support/log_capture.h"
 #include "support/sample.h"
 #include "support/version_rule.h"
 #include "support/zookeeper_server.h"
@@ -32,22 +34,6 @@ namespace testing {
       ::kreg::testing::ZooKeeperServer::Start(nodes, &var##_error);              \
   ASSERT_NE(var, nullptr) << var##_error
 
-// Collected log lines of one registry.
-class LogCapture {
- public:
-  LogFunction Sink();
-  std::vector<std::string> Lines(kreg_log_level min_level = KREG_LOG_TRACE) const;
-  bool Contains(const std::string& text, kreg_log_level min_level = KREG_LOG_TRACE) const;
-  std::string All() const;
-
- private:
-  struct State {
-    mutable std::mutex mu;
-    std::vector<std::pair<kreg_log_level, std::string>> lines;
-  };
-  std::shared_ptr<State> state_ = std::make_shared<State>();
-};
-
 // OpenOptions for `server` with a 10 s timeout, a 4 s session and `root`.
 OpenOptions ZkOptions(const ZooKeeperServer& server, const std::string& root = "/discovery");
 
@@ -55,9 +41,6 @@ OpenOptions ZkOptions(const ZooKeeperServer& server, const std::string& root = "
 // registry through kreg::Registry::Open.
 Status OpenZk(const OpenOptions& options, Registry* out);
 
-
-// The instances of `service` by id; empty when the service is missing.
-std::map<std::string, Instance> InstancesById(const Service& service);
 
 // A synchronous ZooKeeper client that does not go through kreg.
 class RawClient {
@@ -81,54 +64,6 @@ class RawClient {
  private:
   zhandle_t* zh_ = nullptr;
 };
-
-// Applies the events of a watch to a model of every service and checks
-// the contract as they come: the version rule (support/version_rule.h),
-// the initial state precedes exactly one SYNCED, and a delete names an
-// instance the model has.
-class EventRecorder {
- public:
-  Watch::Callback Callback();
-
-  struct Model {
-    std::map<std::string, std::map<std::string, Instance>> instances;  // service -> id
-    std::map<std::string, Property> properties;
-    std::map<std::string, int64_t> versions;  // service -> last event version
-  };
-
-  bool WaitSynced(std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  // Polls until `pred(model)` holds.
-  bool WaitUntil(const std::function<bool(const Model&)>& pred,
-                 std::chrono::milliseconds timeout = std::chrono::seconds(30));
-  Model model() const;
-  std::vector<WatchEvent> events() const;
-  // Contract violations seen so far (empty when all is well).
-  std::vector<std::string> violations() const;
-  size_t count(EventType type, EventInfo info) const;
-
- private:
-  struct State {
-    mutable std::mutex mu;
-    std::condition_variable cv;
-    Model model;
-    std::vector<WatchEvent> events;
-    std::vector<std::string> violations;
-    VersionRule version_rule;
-    int synced = 0;
-  };
-  std::shared_ptr<State> state_ = std::make_shared<State>();
-};
-
-// The model's view of one service's instances, comparable with the server:
-// id -> JSON of the stored fields.
-std::map<std::string, std::string> StoredView(const std::map<std::string, Instance>& instances);
-
-// Every service under `root`, read through `registry`, as the model has it.
-std::map<std::string, std::map<std::string, std::string>> ServerView(const Registry& registry);
-std::map<std::string, std::map<std::string, std::string>> ModelView(const EventRecorder::Model& model);
-// What differs between two views, one line per instance, for messages.
-std::string DescribeDiff(const std::map<std::string, std::map<std::string, std::string>>& want,
-                         const std::map<std::string, std::map<std::string, std::string>>& got);
 
 }  // namespace testing
 }  // namespace kreg
