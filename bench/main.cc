@@ -26,6 +26,7 @@
 #include "raw_zk.h"
 #include "report.h"
 #include "scenarios.h"
+#include "support/etcd_server.h"
 #include "support/temp_dir.h"
 #include "support/zookeeper_server.h"
 
@@ -171,6 +172,16 @@ int Main(int argc, char** argv) {
     notes = "ZooKeeper 3.8.0 standalone on loopback, tickTime 500 ms, data dir on the local disk";
   }
   if (only.empty() || only == "etcd") {
+    std::unique_ptr<testing::EtcdServer> server;
+    if (o.etcd_addr.empty()) {
+      std::string error;
+      server = testing::EtcdServer::Start(1, &error);
+      if (!server) {
+        std::fprintf(stderr, "kreg-bench: cannot start etcd: %s\n", error.c_str());
+        return 1;
+      }
+      o.etcd_addr = server->addr(0);
+    }
     std::fprintf(stderr, "etcd on %s; warming up\n", o.etcd_addr.c_str());
     WarmUpEtcd(o.etcd_addr, quick ? 1 : 5);
     RunScenarios(EtcdScenarios(), o, &report);
