@@ -5,13 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <thread>
 
-#include "kreg/host/open.h"
 #include "kreg/json_format.hpp"
 #include "raw_etcd.h"
 #include "scenarios.h"
@@ -27,15 +24,7 @@ using std::chrono::milliseconds;
 // Keys a paged range of the raw client asks for at once.
 const int kRangePage = 1000;
 
-Registry OpenEtcd(const Options& o, const std::string& root) {
-  Registry registry;
-  Status s = host::OpenRegistry(EtcdConfig(o, root), &registry);
-  if (!s.ok()) {
-    std::fprintf(stderr, "kreg-bench: cannot open the etcd plugin: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-  return registry;
-}
+Registry OpenEtcd(const Options& o, const std::string& root) { return OpenOrExit(EtcdConfig(o, root)); }
 
 // "/kreg-bench-<pid>/<name>": a root no earlier run used, so that a run on
 // an etcd of one's own (--etcd) finds neither keys nor history there.
@@ -103,27 +92,16 @@ void RegisterThroughput(const Options& o, Report* report) {
     std::vector<std::unique_ptr<RawEtcd>> raws;
     for (int t = 0; t < threads; ++t) raws.push_back(std::make_unique<RawEtcd>(o.etcd_addr));
     const int64_t lease = LongLease(raws[0].get());
-    auto in_threads = [&](const std::function<void(int thread, int i)>& work, int from, int to) {
-      auto start = Clock::now();
-      std::vector<std::thread> workers;
-      for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&, t] {
-          for (int i = from + t; i < to; i += threads) work(t, i);
-        });
-      }
-      for (auto& w : workers) w.join();
-      return Clock::now() - start;
-    };
     AlternateRounds(
         n,
         [&](int from, int to) {
-          return in_threads([&](int, int i) { (void)RegisterHeld(registry, SampleInstance("svc", Id(i))); }, from,
-                            to);
+          return InThreads(threads, from, to,
+                           [&](int, int i) { (void)RegisterHeld(registry, SampleInstance("svc", Id(i))); });
         },
         [&](int from, int to) {
-          return in_threads(
-              [&](int t, int i) { raws[t]->PutIfAbsent(InstanceKey(raw_root, "svc", Id(i)), payload, lease); },
-              from, to);
+          return InThreads(threads, from, to, [&](int t, int i) {
+            raws[t]->PutIfAbsent(InstanceKey(raw_root, "svc", Id(i)), payload, lease);
+          });
         },
         &kreg_rate, &raw_rate);
     raws[0]->Revoke(lease);
@@ -169,19 +147,7 @@ void WatchLatency(const Options& o, Report* report) {
   {
     Registry writer = OpenEtcd(o, Root("watch-kreg"));
     Registry watcher = OpenEtcd(o, Root("watch-kreg"));
-    SeenLog seen;
-    std::atomic<bool> synced{false};
-    std::unique_ptr<Watch> watch;
-    (void)watcher.StartWatch(
-        [&](const WatchEvent& e) {
-          if (e.type == EventType::kSynced) synced = true;
-          if (e.type == EventType::kCreate && e.info == EventInfo::kInstance) seen.Mark(e.instance.id);
-        },
-        &watch);
-    while (!synced) std::this_thread::sleep_for(milliseconds(10));
-    TimeWatch(n, Clock::now() + o.deadline_per_scenario,
-              [&](int i) { (void)RegisterHeld(writer, SampleInstance("svc", Id(i))); }, &seen, &kreg_us,
-              &kreg_call_us);
+    TimeRegistryWatch(writer, watcher, n, Clock::now() + o.deadline_per_scenario, &kreg_us, &kreg_call_us);
   }
   {
     RawEtcd writer(o.etcd_addr);
@@ -232,25 +198,11 @@ void GetService(const Options& o, Report* report) {
 
   Registry registry = OpenEtcd(o, root);
   const int samples = 50;
-  std::vector<double> kreg_us, raw_us, changed_us;
   auto deadline = Clock::now() + o.deadline_per_scenario / 3;
-  std::shared_ptr<const Service> out;
-  (void)registry.GetService(service, &out);  // warm-up: fills a read cache
-  for (int i = 0; i < samples && Clock::now() < deadline; ++i) {
-    auto start = Clock::now();
-    (void)registry.GetService(service, &out);
-    kreg_us.push_back(Micros(Clock::now() - start));
-  }
-  const size_t got = out ? out->instance_count() : 0;
-  // The price of a change: each read follows this process's own register
-  // or deregister.
-  for (int i = 0; i < samples / 5 && Clock::now() < deadline; ++i) {
-    Instance extra = SampleInstance(service, "extra");
-    (void)(i % 2 == 0 ? RegisterHeld(registry, extra) : registry.Deregister(service, extra.id));
-    auto start = Clock::now();
-    (void)registry.GetService(service, &out);
-    changed_us.push_back(Micros(Clock::now() - start));
-  }
+  // After a change the read waits for the mirror to have the write, and
+  // the plugin builds the service again.
+  GetServiceTimes kreg = TimeGetService(registry, service, samples, deadline);
+  std::vector<double> raw_us;
   size_t decoded = 0;
   for (int i = 0; i < samples && Clock::now() < deadline + o.deadline_per_scenario / 3; ++i) {
     auto start = Clock::now();
@@ -259,15 +211,15 @@ void GetService(const Options& o, Report* report) {
     raw_us.push_back(Micros(Clock::now() - start));
   }
   raw.Revoke(lease);
-  double k50 = Percentile(&kreg_us, 50), r50 = Percentile(&raw_us, 50);
-  double k99 = Percentile(&kreg_us, 99), r99 = Percentile(&raw_us, 99);
+  double k50 = Percentile(&kreg.unchanged_us, 50), r50 = Percentile(&raw_us, 50);
+  double k99 = Percentile(&kreg.unchanged_us, 99), r99 = Percentile(&raw_us, 99);
   std::string name = "etcd get_service " + std::to_string(size) + " instances";
-  if (got != static_cast<size_t>(size) || decoded != static_cast<size_t>(size)) {
-    name += " (kreg got " + std::to_string(got) + ", raw " + std::to_string(decoded) + "!)";
+  if (kreg.instances != static_cast<size_t>(size) || decoded != static_cast<size_t>(size)) {
+    name += " (kreg got " + std::to_string(kreg.instances) + ", raw " + std::to_string(decoded) + "!)";
   }
   report->Add(Row{name + " p50 (raw: range + decode)", "us", k50, r50, "p50 <= 1 ms", false, k50 <= 1000});
   report->Add(Row{name + " p99", "us", k99, r99, "", false, true});
-  report->Add(Row{name + " p50, read after a change", "us", Percentile(&changed_us, 50), r50, "", false, true});
+  report->Add(Row{name + " p50, read after a change", "us", Percentile(&kreg.changed_us, 50), r50, "", false, true});
 }
 
 void ListServices(const Options& o, Report* report) {
@@ -316,15 +268,9 @@ void ListServices(const Options& o, Report* report) {
 }  // namespace
 
 host::Config EtcdConfig(const Options& o, const std::string& root) {
-  host::Config config;
-  config.source = "kreg-bench";
-  config.plugin = "etcd";
-  config.plugin_dir = o.plugin_dir;
-  config.addrs = {o.etcd_addr};
-  config.root = root;
+  host::Config config = BenchConfig(o, "etcd", o.etcd_addr, root);
   config.timeout = std::chrono::seconds(5);
   config.options["session_timeout"] = "10s";
-  config.log_level = KREG_LOG_WARN;
   return config;
 }
 

@@ -1,7 +1,13 @@
 #include "workload.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include "kreg/host/open.h"
 
 namespace kreg {
 namespace bench {
@@ -23,6 +29,28 @@ std::string Id(int i) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "instance-%06d", i);
   return buf;
+}
+
+Registry OpenOrExit(const host::Config& config) {
+  Registry registry;
+  Status s = host::OpenRegistry(config, &registry);
+  if (!s.ok()) {
+    std::fprintf(stderr, "kreg-bench: cannot open the %s plugin: %s\n", config.plugin.c_str(), s.ToString().c_str());
+    std::exit(1);
+  }
+  return registry;
+}
+
+host::Config BenchConfig(const Options& options, const std::string& plugin, const std::string& addr,
+                         const std::string& root) {
+  host::Config config;
+  config.source = "kreg-bench";
+  config.plugin = plugin;
+  config.plugin_dir = options.plugin_dir;
+  config.addrs = {addr};
+  config.root = root;
+  config.log_level = KREG_LOG_WARN;
+  return config;
 }
 
 Status RegisterHeld(const Registry& registry, const Instance& instance) {
@@ -64,6 +92,18 @@ double SeenLog::WaitMicros(const std::string& id, Clock::time_point since, Clock
   return std::max(0.0, Micros(seen_[id] - since));
 }
 
+Clock::duration InThreads(int threads, int from, int to, const std::function<void(int thread, int i)>& work) {
+  auto start = Clock::now();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int i = from + t; i < to; i += threads) work(t, i);
+    });
+  }
+  for (auto& w : workers) w.join();
+  return Clock::now() - start;
+}
+
 void TimeWatch(int n, Clock::time_point deadline, const std::function<void(int)>& publish, SeenLog* log,
                std::vector<double>* after_return, std::vector<double>* after_call) {
   for (int i = 0; i < n && Clock::now() < deadline; ++i) {
@@ -75,6 +115,44 @@ void TimeWatch(int n, Clock::time_point deadline, const std::function<void(int)>
     after_return->push_back(std::max(0.0, seen_us - call_us));
     if (after_call != nullptr) after_call->push_back(seen_us);
   }
+}
+
+void TimeRegistryWatch(const Registry& writer, const Registry& watcher, int n, Clock::time_point deadline,
+                       std::vector<double>* after_return, std::vector<double>* after_call) {
+  SeenLog seen;
+  std::atomic<bool> synced{false};
+  std::unique_ptr<Watch> watch;
+  (void)watcher.StartWatch(
+      [&](const WatchEvent& e) {
+        if (e.type == EventType::kSynced) synced = true;
+        if (e.type == EventType::kCreate && e.info == EventInfo::kInstance) seen.Mark(e.instance.id);
+      },
+      &watch);
+  while (!synced) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  TimeWatch(
+      n, deadline, [&](int i) { (void)RegisterHeld(writer, SampleInstance("svc", Id(i))); }, &seen, after_return,
+      after_call);
+}
+
+GetServiceTimes TimeGetService(const Registry& registry, const std::string& service, int samples,
+                               Clock::time_point deadline) {
+  GetServiceTimes times;
+  std::shared_ptr<const Service> out;
+  (void)registry.GetService(service, &out);  // warm-up: fills a read cache
+  for (int i = 0; i < samples && Clock::now() < deadline; ++i) {
+    auto start = Clock::now();
+    (void)registry.GetService(service, &out);
+    times.unchanged_us.push_back(Micros(Clock::now() - start));
+  }
+  times.instances = out ? out->instance_count() : 0;
+  for (int i = 0; i < samples / 5 && Clock::now() < deadline; ++i) {
+    Instance extra = SampleInstance(service, "extra");
+    (void)(i % 2 == 0 ? RegisterHeld(registry, extra) : registry.Deregister(service, extra.id));
+    auto start = Clock::now();
+    (void)registry.GetService(service, &out);
+    times.changed_us.push_back(Micros(Clock::now() - start));
+  }
+  return times;
 }
 
 }  // namespace bench

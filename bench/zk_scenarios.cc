@@ -1,11 +1,10 @@
 // The ZooKeeper scenarios: kreg's ZooKeeper plugin against the raw C client
 // doing the same work on the same server, in the same run.
-#include <atomic>
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
 #include "kreg/json_format.hpp"
-#include "kreg/host/open.h"
 #include "memory_probe.h"
 #include "raw_zk.h"
 #include "scenarios.h"
@@ -18,15 +17,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-Registry OpenZk(const Options& o, const std::string& root) {
-  Registry registry;
-  Status s = host::OpenRegistry(ZooKeeperConfig(o, root), &registry);
-  if (!s.ok()) {
-    std::fprintf(stderr, "kreg-bench: cannot open the ZooKeeper plugin: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-  return registry;
-}
+Registry OpenZk(const Options& o, const std::string& root) { return OpenOrExit(ZooKeeperConfig(o, root)); }
 
 void RegisterThroughput(const Options& o, Report* report) {
   const int n = o.register_n;
@@ -64,15 +55,8 @@ void RegisterThroughput(const Options& o, Report* report) {
     AlternateRounds(
         n,
         [&](int from, int to) {
-          auto start = Clock::now();
-          std::vector<std::thread> workers;
-          for (int t = 0; t < threads; ++t) {
-            workers.emplace_back([&, t] {
-              for (int i = from + t; i < to; i += threads) (void)RegisterHeld(registry, SampleInstance("svc", Id(i)));
-            });
-          }
-          for (auto& w : workers) w.join();
-          return Clock::now() - start;
+          return InThreads(threads, from, to,
+                           [&](int, int i) { (void)RegisterHeld(registry, SampleInstance("svc", Id(i))); });
         },
         [&](int from, int to) {
           std::vector<std::string> paths;
@@ -106,18 +90,7 @@ void WatchLatency(const Options& o, Report* report) {
   {
     Registry writer = OpenZk(o, "/bench/watch-kreg");
     Registry watcher = OpenZk(o, "/bench/watch-kreg");
-    SeenLog seen;
-    std::atomic<bool> synced{false};
-    std::unique_ptr<Watch> watch;
-    (void)watcher.StartWatch(
-        [&](const WatchEvent& e) {
-          if (e.type == EventType::kSynced) synced = true;
-          if (e.type == EventType::kCreate && e.info == EventInfo::kInstance) seen.Mark(e.instance.id);
-        },
-        &watch);
-    while (!synced) std::this_thread::sleep_for(milliseconds(10));
-    TimeWatch(n, Clock::now() + o.deadline_per_scenario,
-              [&](int i) { (void)RegisterHeld(writer, SampleInstance("svc", Id(i))); }, &seen, &kreg_us);
+    TimeRegistryWatch(writer, watcher, n, Clock::now() + o.deadline_per_scenario, &kreg_us);
   }
   // The raw baseline, and the raw client doing what kreg does: reading the
   // new child's data before reporting it.
@@ -171,24 +144,12 @@ void GetService(const Options& o, Report* report) {
   for (int size : sizes) {
     std::string service = "svc" + std::to_string(size);
     int samples = size == o.get_largest ? 50 : 200;
-    std::vector<double> kreg_us, raw_us, changed_us;
+    std::vector<double> raw_us;
     auto deadline = Clock::now() + o.deadline_per_scenario / 3;
-    std::shared_ptr<const Service> out;
-    (void)registry.GetService(service, &out);  // warm-up: fills the cache
-    for (int i = 0; i < samples && Clock::now() < deadline; ++i) {
-      auto start = Clock::now();
-      (void)registry.GetService(service, &out);
-      kreg_us.push_back(Micros(Clock::now() - start));
-    }
-    // The price of a change: each read follows this process's own register
-    // or deregister, so it re-reads the instance list and copies the service.
-    for (int i = 0; i < samples / 5 && Clock::now() < deadline; ++i) {
-      Instance extra = SampleInstance(service, "extra");
-      (void)(i % 2 == 0 ? RegisterHeld(registry, extra) : registry.Deregister(service, extra.id));
-      auto start = Clock::now();
-      (void)registry.GetService(service, &out);
-      changed_us.push_back(Micros(Clock::now() - start));
-    }
+    // After a change the plugin re-reads the instance list and copies the
+    // service.
+    GetServiceTimes kreg = TimeGetService(registry, service, samples, deadline);
+    std::vector<double>& kreg_us = kreg.unchanged_us;
     for (int i = 0; i < samples && Clock::now() < deadline + o.deadline_per_scenario / 3; ++i) {
       auto start = Clock::now();
       std::string dir = root + "/" + service + "/instance";
@@ -203,7 +164,7 @@ void GetService(const Options& o, Report* report) {
     bool has_target = size == 10000;  // the target is set at 10,000 instances
     report->Add(Row{name + " p50", "us", k50, r50, has_target ? "p50 <= 1 ms" : "", false, k50 <= 1000});
     report->Add(Row{name + " p99", "us", k99, r99, "", false, true});
-    report->Add(Row{name + " p50, read after a change", "us", Percentile(&changed_us, 50), r50, "", false, true});
+    report->Add(Row{name + " p50, read after a change", "us", Percentile(&kreg.changed_us, 50), r50, "", false, true});
   }
 }
 
@@ -270,15 +231,9 @@ void ListServicesAndMemory(const Options& o, Report* report) {
 }  // namespace
 
 host::Config ZooKeeperConfig(const Options& o, const std::string& root) {
-  host::Config config;
-  config.source = "kreg-bench";
-  config.plugin = "zookeeper";
-  config.plugin_dir = o.plugin_dir;
-  config.addrs = {o.zk_connect};
-  config.root = root;
+  host::Config config = BenchConfig(o, "zookeeper", o.zk_connect, root);
   config.timeout = milliseconds(30000);
   config.options["session_timeout"] = "30s";
-  config.log_level = KREG_LOG_WARN;
   return config;
 }
 
