@@ -24,18 +24,24 @@ Status ParseRoot(const std::string& root, std::string* out) {
 }
 
 Status ParseEndpoint(const std::string& addr, bool tls, std::string* out) {
-  std::string url = addr;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-    url = (tls ? "https://" : "http://") + url;
+  std::string scheme = tls ? "https://" : "http://";
+  std::string host_port = addr;
+  for (const char* given : {"http://", "https://"}) {
+    if (addr.rfind(given, 0) == 0) {
+      scheme = given;
+      host_port = addr.substr(scheme.size());
+    }
   }
-  std::string host_port = url.substr(url.find("://") + 3);
-  if (host_port.empty() || host_port.find_first_of("/, ") != std::string::npos ||
-      host_port.find(':') == std::string::npos) {
+  while (!host_port.empty() && host_port.back() == '/') host_port.pop_back();
+  const size_t colon = host_port.rfind(':');
+  const bool valid = colon != std::string::npos && colon > 0 && colon + 1 < host_port.size() &&
+                     host_port.find_first_of("/, ") == std::string::npos &&
+                     host_port.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+  if (!valid) {
     return Status::InvalidArgument("etcd address \"" + addr +
                                    "\" must be host:port or http(s)://host:port, e.g. 127.0.0.1:2379");
   }
-  *out = url;
+  *out = scheme + host_port;
   return Status::OK();
 }
 
