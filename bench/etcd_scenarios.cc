@@ -21,8 +21,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// Keys a paged range of the raw client asks for at once.
-const int kRangePage = 1000;
+// Keys a paged range of the raw client asks for at once: as many as the
+// plugin's reads ask for (plugins/etcd/src/kv.cc).
+const int kRangePage = 5000;
 
 Registry OpenEtcd(const Options& o, const std::string& root) { return OpenOrExit(EtcdConfig(o, root)); }
 
@@ -236,7 +237,11 @@ void ListServices(const Options& o, Report* report) {
 
   Registry registry = OpenEtcd(o, root);
   std::vector<Service> services;
-  (void)registry.ListServices(&services);  // warm-up
+  // The first read starts the plugin's mirror: a range, then the watch
+  // replaying the store's history until it has that range.
+  auto first = Clock::now();
+  (void)registry.ListServices(&services);
+  const double first_ms = Micros(Clock::now() - first) / 1000;
   // Alternating rounds, the best of each: a pause of the server in one
   // round says nothing about either side.
   double kreg_ms = 0, raw_ms = 0;
@@ -263,6 +268,8 @@ void ListServices(const Options& o, Report* report) {
     name += " (kreg listed " + std::to_string(listed) + ", raw " + std::to_string(decoded) + "!)";
   }
   report->Add(Row{name, "ms", kreg_ms, raw_ms, "<= 1.2x", false, kreg_ms <= 1.2 * raw_ms});
+  report->Add(Row{"etcd list_services, a new registry's first call (starts its mirror)", "ms", first_ms, raw_ms, "",
+                  false, true});
 }
 
 }  // namespace
