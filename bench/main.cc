@@ -1,9 +1,11 @@
-// kreg-bench: kreg against the raw ZooKeeper C client, in one run. Starts
-// its own ZooKeeper (the test fixture's way), warms it up, runs every
-// scenario, prints one table and writes it as markdown.
+// kreg-bench: kreg against the raw ZooKeeper C client and a raw libcurl
+// etcd client, in one run. Starts its own ZooKeeper and etcd (the test
+// fixtures' way), warms them up, runs every scenario, prints one table and
+// writes it as markdown.
 //
-//   kreg-bench [--quick] [--out FILE] [--commit SHA] [--only abi|file|zookeeper]
-//              [--scenario register|keepalive|watch|get|list]   (ZooKeeper ones)
+//   kreg-bench [--quick] [--out FILE] [--commit SHA] [--only abi|file|zookeeper|etcd]
+//              [--scenario register|keepalive|watch|get|list]   (ZooKeeper and etcd ones)
+//              [--etcd HOST:PORT]   (an etcd of your own instead of a private one)
 //              [--register-n N] [--watch-events N] [--get-largest N]
 //              [--list-services N] [--list-instances N] [--abi-calls N]
 //              [--file-instances N] [--deadline SECONDS]
@@ -20,9 +22,11 @@
 #include <spdlog/spdlog.h>
 
 #include "memory_probe.h"
+#include "raw_etcd.h"
 #include "raw_zk.h"
 #include "report.h"
 #include "scenarios.h"
+#include "support/etcd_server.h"
 #include "support/temp_dir.h"
 #include "support/zookeeper_server.h"
 
@@ -41,6 +45,20 @@ void WarmUp(const std::string& connect, int rounds) {
     zk.PipelinedCreate(paths, {std::string(300, 'x')}, ZOO_EPHEMERAL);
     zk.PipelinedGet(paths);
     for (const auto& p : paths) zoo_delete(zk.handle(), p.c_str(), -1);
+  }
+}
+
+// Exercises etcd's put, range and lease paths once before measuring, so
+// that the first scenario does not pay for the server's first allocations.
+void WarmUpEtcd(const std::string& addr, int rounds) {
+  RawEtcd etcd(addr);
+  std::vector<KeyValue> pairs;
+  for (int i = 0; i < 2000; ++i) pairs.push_back({"/warmup/n" + std::to_string(i), std::string(300, 'x')});
+  for (int r = 0; r < rounds; ++r) {
+    int64_t lease = etcd.GrantLease(60);
+    etcd.PutBatch(pairs, lease);
+    etcd.RangePrefix("/warmup/", 0);
+    etcd.Revoke(lease);
   }
 }
 
@@ -80,7 +98,8 @@ int Main(int argc, char** argv) {
     else if (a == "--out") out_path = value();
     else if (a == "--commit") commit = value();
     else if (a == "--only") only = value();
-    else if (a == "--scenario") o.zk_scenario = value();
+    else if (a == "--scenario") o.scenario = value();
+    else if (a == "--etcd") o.etcd_addr = value();
     else if (a == "--memory-child") memory_child = true;
     else if (a == "--zk") o.zk_connect = value();
     else if (a == "--root") memory_root = value();
@@ -102,13 +121,14 @@ int Main(int argc, char** argv) {
       return 2;
     }
   }
-  if (!only.empty() && only != "abi" && only != "file" && only != "zookeeper") {
-    std::fprintf(stderr, "kreg-bench: unknown --only %s; use one of abi|file|zookeeper\n", only.c_str());
+  if (!only.empty() && only != "abi" && only != "file" && only != "zookeeper" && only != "etcd") {
+    std::fprintf(stderr, "kreg-bench: unknown --only %s; use one of abi|file|zookeeper|etcd\n", only.c_str());
     return 2;
   }
-  if (!o.zk_scenario.empty() && !IsZooKeeperScenario(o.zk_scenario)) {
-    std::fprintf(stderr, "kreg-bench: unknown --scenario %s; use one of %s\n", o.zk_scenario.c_str(),
-                 ZooKeeperScenarioNames().c_str());
+  if (!o.scenario.empty() && !HasScenario(ZooKeeperScenarios(), o.scenario) &&
+      !HasScenario(EtcdScenarios(), o.scenario)) {
+    std::fprintf(stderr, "kreg-bench: unknown --scenario %s; use one of %s\n", o.scenario.c_str(),
+                 ScenarioNames(ZooKeeperScenarios()).c_str());
     return 2;
   }
   // stdout carries the table (and the memory probe's answer): logs go to stderr.
@@ -148,8 +168,25 @@ int Main(int argc, char** argv) {
     o.zk_connect = server->connect_string();
     std::fprintf(stderr, "ZooKeeper on %s; warming up\n", o.zk_connect.c_str());
     WarmUp(o.zk_connect, quick ? 1 : 10);
-    RunZooKeeper(o, &report);
+    RunScenarios(ZooKeeperScenarios(), o, &report);
     notes = "ZooKeeper 3.8.0 standalone on loopback, tickTime 500 ms, data dir on the local disk";
+  }
+  if (only.empty() || only == "etcd") {
+    std::unique_ptr<testing::EtcdServer> server;
+    if (o.etcd_addr.empty()) {
+      std::string error;
+      server = testing::EtcdServer::Start(1, &error);
+      if (!server) {
+        std::fprintf(stderr, "kreg-bench: cannot start etcd: %s\n", error.c_str());
+        return 1;
+      }
+      o.etcd_addr = server->addr(0);
+    }
+    std::fprintf(stderr, "etcd on %s; warming up\n", o.etcd_addr.c_str());
+    WarmUpEtcd(o.etcd_addr, quick ? 1 : 5);
+    RunScenarios(EtcdScenarios(), o, &report);
+    notes += std::string(notes.empty() ? "" : "; ") +
+             "etcd 3.4 one member on loopback through its v3 JSON gateway, data dir on the local disk";
   }
   std::printf("%s", report.Text().c_str());
   std::ofstream(out_path) << report.Markdown(commit, notes);

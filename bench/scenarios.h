@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "kreg/host/config.h"
 #include "report.h"
@@ -25,19 +26,33 @@ struct Options {
   std::string plugin_dir;         // where libkreg_<name>.so are
   std::string noop_plugin;        // path of the no-op plugin
   std::string zk_connect;         // host:port of the ZooKeeper server
+  std::string etcd_addr;          // host:port of the etcd server
   std::string work_dir;           // scratch files
-  std::string zk_scenario;        // only this ZooKeeper scenario (empty: all)
+  std::string scenario;           // only this ZooKeeper and etcd scenario (empty: all)
 };
 
-// The config of kreg's ZooKeeper plugin on the benchmark's server.
+// One scenario of a backend, by the name --scenario gives it.
+struct NamedScenario {
+  const char* name;
+  void (*run)(const Options& options, Report* report);
+};
+
+// The configs of kreg's ZooKeeper and etcd plugins on the benchmark's
+// servers.
 host::Config ZooKeeperConfig(const Options& options, const std::string& root);
+host::Config EtcdConfig(const Options& options, const std::string& root);
 
 void RunAbiOverhead(const Options& options, Report* report);
 void RunFileBackend(const Options& options, Report* report);
-void RunZooKeeper(const Options& options, Report* report);
-// The ZooKeeper scenarios --scenario may name, as "a|b|c".
-std::string ZooKeeperScenarioNames();
-bool IsZooKeeperScenario(const std::string& name);
+// Each backend's scenarios, in the order they run; ZooKeeper and etcd
+// have the same names.
+const std::vector<NamedScenario>& ZooKeeperScenarios();
+const std::vector<NamedScenario>& EtcdScenarios();
+// Runs those of `scenarios` that options.scenario names (all when empty).
+void RunScenarios(const std::vector<NamedScenario>& scenarios, const Options& options, Report* report);
+// The names of `scenarios` as "a|b|c", and whether `name` is one.
+std::string ScenarioNames(const std::vector<NamedScenario>& scenarios);
+bool HasScenario(const std::vector<NamedScenario>& scenarios, const std::string& name);
 
 }  // namespace bench
 }  // namespace kreg

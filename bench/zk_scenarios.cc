@@ -1,83 +1,23 @@
 // The ZooKeeper scenarios: kreg's ZooKeeper plugin against the raw C client
 // doing the same work on the same server, in the same run.
-#include <atomic>
+#include <algorithm>
 #include <cstdio>
-#include <functional>
-#include <mutex>
 #include <thread>
-#include <unordered_map>
 
 #include "kreg/json_format.hpp"
-#include "kreg/host/open.h"
 #include "memory_probe.h"
 #include "raw_zk.h"
 #include "scenarios.h"
+#include "workload.h"
 
 namespace kreg {
 namespace bench {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-// About 300 bytes of stored JSON, like a real instance.
-Instance SampleInstance(const std::string& service, const std::string& id) {
-  Instance in;
-  in.service_name = service;
-  in.id = id;
-  in.zone = "sh001";
-  in.env = "prod";
-  in.hostname = "host-" + id + ".example.internal";
-  in.addrs = {{"http", "10.12.34.56:8080"}, {"rpc", "10.12.34.56:9000"}, {"grpc", "10.12.34.56:9090"}};
-  in.metadata = {{"version", "1.4.2-20261125"}, {"weight", "100"}, {"cluster", "main"}, {"color", "blue"}};
-  in.reg_time = in.update_time = 1764000000;
-  return in;
-}
-
-std::string Id(int i) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "instance-%06d", i);
-  return buf;
-}
-
-Registry OpenZk(const Options& o, const std::string& root) {
-  Registry registry;
-  Status s = host::OpenRegistry(ZooKeeperConfig(o, root), &registry);
-  if (!s.ok()) {
-    std::fprintf(stderr, "kreg-bench: cannot open the ZooKeeper plugin: %s\n", s.ToString().c_str());
-    std::exit(1);
-  }
-  return registry;
-}
-
-// Registers with a lease longer than the whole run: a lapsed lease makes
-// the plugin delete its node, loading the server while the next scenario is
-// measured.
-Status RegisterHeld(const Registry& registry, const Instance& instance) {
-  RegisterOptions options;
-  options.ttl = std::chrono::hours(1);
-  return registry.Register(instance, options);
-}
-
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-
-// Times kreg's and the raw client's work on [0, n) in alternating rounds,
-// so that neither side gets the warmer server. Each side is given a range
-// and returns how long its timed part took.
-using TimedRange = std::function<Clock::duration(int from, int to)>;
-void AlternateRounds(int n, const TimedRange& kreg, const TimedRange& raw, double* kreg_rate, double* raw_rate) {
-  const int rounds = 4;
-  Clock::duration kreg_time{}, raw_time{};
-  for (int r = 0; r < rounds; ++r) {
-    const int from = n * r / rounds, to = n * (r + 1) / rounds;
-    kreg_time += kreg(from, to);
-    raw_time += raw(from, to);
-  }
-  *kreg_rate = n / Seconds(kreg_time);
-  *raw_rate = n / Seconds(raw_time);
-}
+Registry OpenZk(const Options& o, const std::string& root) { return OpenOrExit(ZooKeeperConfig(o, root)); }
 
 void RegisterThroughput(const Options& o, Report* report) {
   const int n = o.register_n;
@@ -115,15 +55,8 @@ void RegisterThroughput(const Options& o, Report* report) {
     AlternateRounds(
         n,
         [&](int from, int to) {
-          auto start = Clock::now();
-          std::vector<std::thread> workers;
-          for (int t = 0; t < threads; ++t) {
-            workers.emplace_back([&, t] {
-              for (int i = from + t; i < to; i += threads) (void)RegisterHeld(registry, SampleInstance("svc", Id(i)));
-            });
-          }
-          for (auto& w : workers) w.join();
-          return Clock::now() - start;
+          return InThreads(threads, from, to,
+                           [&](int, int i) { (void)RegisterHeld(registry, SampleInstance("svc", Id(i))); });
         },
         [&](int from, int to) {
           std::vector<std::string> paths;
@@ -154,47 +87,10 @@ void Keepalive(const Options& o, Report* report) {
 void WatchLatency(const Options& o, Report* report) {
   const int n = o.watch_events;
   std::vector<double> kreg_us, raw_us;
-  auto measure = [&](std::vector<double>* out, const std::function<void(int)>& create,
-                     std::unordered_map<std::string, Clock::time_point>* seen, std::mutex* mu) {
-    auto deadline = Clock::now() + o.deadline_per_scenario;
-    for (int i = 0; i < n && Clock::now() < deadline; ++i) {
-      create(i);
-      Clock::time_point returned = Clock::now();
-      std::string id = Id(i);
-      auto until = returned + std::chrono::seconds(5);
-      for (;;) {
-        {
-          std::lock_guard<std::mutex> lock(*mu);
-          auto it = seen->find(id);
-          if (it != seen->end()) {
-            out->push_back(std::max(0.0, Micros(it->second - returned)));
-            break;
-          }
-        }
-        if (Clock::now() > until) break;
-        std::this_thread::yield();
-      }
-    }
-  };
-
   {
     Registry writer = OpenZk(o, "/bench/watch-kreg");
     Registry watcher = OpenZk(o, "/bench/watch-kreg");
-    std::mutex mu;
-    std::unordered_map<std::string, Clock::time_point> seen;
-    std::atomic<bool> synced{false};
-    std::unique_ptr<Watch> watch;
-    (void)watcher.StartWatch(
-        [&](const WatchEvent& e) {
-          Clock::time_point now = Clock::now();
-          if (e.type == EventType::kSynced) synced = true;
-          if (e.type != EventType::kCreate || e.info != EventInfo::kInstance) return;
-          std::lock_guard<std::mutex> lock(mu);
-          seen.emplace(e.instance.id, now);
-        },
-        &watch);
-    while (!synced) std::this_thread::sleep_for(milliseconds(10));
-    measure(&kreg_us, [&](int i) { (void)RegisterHeld(writer, SampleInstance("svc", Id(i))); }, &seen, &mu);
+    TimeRegistryWatch(writer, watcher, n, Clock::now() + o.deadline_per_scenario, &kreg_us);
   }
   // The raw baseline, and the raw client doing what kreg does: reading the
   // new child's data before reporting it.
@@ -202,19 +98,12 @@ void WatchLatency(const Options& o, Report* report) {
     RawZk writer(o.zk_connect), watcher_zk(o.zk_connect);
     writer.EnsurePath(dir);
     const std::string payload = format::EncodeInstance(SampleInstance("svc", Id(0)));
-    std::mutex mu;
-    std::unordered_map<std::string, Clock::time_point> seen;
-    RawChildWatcher watcher(
-        &watcher_zk, dir,
-        [&](const std::string& child) {
-          Clock::time_point now = Clock::now();
-          std::lock_guard<std::mutex> lock(mu);
-          seen.emplace(child, now);
-        },
-        read_data);
+    SeenLog seen;
+    RawChildWatcher watcher(&watcher_zk, dir, [&](const std::string& child) { seen.Mark(child); }, read_data);
     watcher.Start();
     std::this_thread::sleep_for(milliseconds(200));
-    measure(out, [&](int i) { writer.Create(dir + "/" + Id(i), payload, ZOO_EPHEMERAL); }, &seen, &mu);
+    TimeWatch(n, Clock::now() + o.deadline_per_scenario,
+              [&](int i) { writer.Create(dir + "/" + Id(i), payload, ZOO_EPHEMERAL); }, &seen, out);
   };
   std::vector<double> raw_data_us;
   raw_run(&raw_us, "/bench/watch-raw/svc/instance", false);
@@ -255,24 +144,12 @@ void GetService(const Options& o, Report* report) {
   for (int size : sizes) {
     std::string service = "svc" + std::to_string(size);
     int samples = size == o.get_largest ? 50 : 200;
-    std::vector<double> kreg_us, raw_us, changed_us;
+    std::vector<double> raw_us;
     auto deadline = Clock::now() + o.deadline_per_scenario / 3;
-    std::shared_ptr<const Service> out;
-    (void)registry.GetService(service, &out);  // warm-up: fills the cache
-    for (int i = 0; i < samples && Clock::now() < deadline; ++i) {
-      auto start = Clock::now();
-      (void)registry.GetService(service, &out);
-      kreg_us.push_back(Micros(Clock::now() - start));
-    }
-    // The price of a change: each read follows this process's own register
-    // or deregister, so it re-reads the instance list and copies the service.
-    for (int i = 0; i < samples / 5 && Clock::now() < deadline; ++i) {
-      Instance extra = SampleInstance(service, "extra");
-      (void)(i % 2 == 0 ? RegisterHeld(registry, extra) : registry.Deregister(service, extra.id));
-      auto start = Clock::now();
-      (void)registry.GetService(service, &out);
-      changed_us.push_back(Micros(Clock::now() - start));
-    }
+    // After a change the plugin re-reads the instance list and copies the
+    // service.
+    GetServiceTimes kreg = TimeGetService(registry, service, samples, deadline);
+    std::vector<double>& kreg_us = kreg.unchanged_us;
     for (int i = 0; i < samples && Clock::now() < deadline + o.deadline_per_scenario / 3; ++i) {
       auto start = Clock::now();
       std::string dir = root + "/" + service + "/instance";
@@ -287,7 +164,7 @@ void GetService(const Options& o, Report* report) {
     bool has_target = size == 10000;  // the target is set at 10,000 instances
     report->Add(Row{name + " p50", "us", k50, r50, has_target ? "p50 <= 1 ms" : "", false, k50 <= 1000});
     report->Add(Row{name + " p99", "us", k99, r99, "", false, true});
-    report->Add(Row{name + " p50, read after a change", "us", Percentile(&changed_us, 50), r50, "", false, true});
+    report->Add(Row{name + " p50, read after a change", "us", Percentile(&kreg.changed_us, 50), r50, "", false, true});
   }
 }
 
@@ -354,43 +231,19 @@ void ListServicesAndMemory(const Options& o, Report* report) {
 }  // namespace
 
 host::Config ZooKeeperConfig(const Options& o, const std::string& root) {
-  host::Config config;
-  config.source = "kreg-bench";
-  config.plugin = "zookeeper";
-  config.plugin_dir = o.plugin_dir;
-  config.addrs = {o.zk_connect};
-  config.root = root;
+  host::Config config = BenchConfig(o, "zookeeper", o.zk_connect, root);
   config.timeout = milliseconds(30000);
   config.options["session_timeout"] = "30s";
-  config.log_level = KREG_LOG_WARN;
   return config;
 }
 
-namespace {
-
-const std::pair<const char*, void (*)(const Options&, Report*)> kScenarios[] = {
-    {"register", &RegisterThroughput}, {"keepalive", &Keepalive}, {"watch", &WatchLatency},
-    {"get", &GetService},              {"list", &ListServicesAndMemory}};
-
-}  // namespace
-
-std::string ZooKeeperScenarioNames() {
-  std::string names;
-  for (const auto& [name, run] : kScenarios) names += std::string(names.empty() ? "" : "|") + name;
-  return names;
-}
-
-bool IsZooKeeperScenario(const std::string& name) {
-  for (const auto& [known, run] : kScenarios) {
-    if (name == known) return true;
-  }
-  return false;
-}
-
-void RunZooKeeper(const Options& o, Report* report) {
-  for (const auto& [name, run] : kScenarios) {
-    if (o.zk_scenario.empty() || o.zk_scenario == name) run(o, report);
-  }
+const std::vector<NamedScenario>& ZooKeeperScenarios() {
+  static const std::vector<NamedScenario> scenarios = {{"register", &RegisterThroughput},
+                                                       {"keepalive", &Keepalive},
+                                                       {"watch", &WatchLatency},
+                                                       {"get", &GetService},
+                                                       {"list", &ListServicesAndMemory}};
+  return scenarios;
 }
 
 }  // namespace bench
