@@ -46,8 +46,7 @@ Status EtcdBackend::Create(const plugin::Config& config, std::unique_ptr<plugin:
 
 EtcdBackend::EtcdBackend(const Options& options, plugin::Logger log)
     : options_(options), log_(std::move(log)), layout_(options_.root), http_(options_, log_), kv_(&http_) {
-  mirror_ = std::make_unique<Mirror>(&http_, &kv_, layout_, options_, log_,
-                                     [this](const std::string& key) { QueueRestore(key); });
+  mirror_ = std::make_unique<Mirror>(&http_, &kv_, layout_, options_, log_);
 }
 
 EtcdBackend::~EtcdBackend() {
@@ -57,6 +56,10 @@ EtcdBackend::~EtcdBackend() {
   }
   maintain_cv_.notify_all();
   if (maintainer_.joinable()) maintainer_.join();
+  {
+    std::lock_guard<std::mutex> lock(delete_watch_mu_);
+    delete_watch_.reset();
+  }
   mirror_.reset();
   // Like a ZooKeeper session closing: the instances of this backend go at
   // once, in one revision, rather than when the lease would expire.
@@ -148,9 +151,7 @@ Status EtcdBackend::Create(const std::string& key, const Instance& instance, con
     std::lock_guard<std::mutex> lock(held_mu_);
     held_[key] = std::move(held);
   }
-  // The mirror tells when a held key is deleted by someone else, or goes.
-  s = mirror_->Start(OpDeadline());
-  if (!s.ok()) log_.Warn(s.message() + "; a held instance deleted by someone else is put back once it runs");
+  WatchDeletes();
   return Status::OK();
 }
 
@@ -203,6 +204,27 @@ Status EtcdBackend::Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_p
   if (!s.ok()) return s;
   *source = std::make_unique<MirrorWatch>(mirror_.get(), mirror_->Subscribe(std::move(sink)));
   return Status::OK();
+}
+
+void EtcdBackend::WatchDeletes() {
+  std::lock_guard<std::mutex> lock(delete_watch_mu_);
+  if (delete_watch_ != nullptr) return;
+  delete_watch_ = std::make_unique<DeleteWatch>(
+      &http_, layout_, options_, log_, [this](const std::string& key) { QueueRestore(key); },
+      [this] { QueueRestoreAll(); });
+}
+
+void EtcdBackend::QueueRestoreAll() {
+  std::lock_guard<std::mutex> lock(maintain_mu_);
+  QueueAllHeldLocked();
+}
+
+void EtcdBackend::QueueAllHeldLocked() {
+  {
+    std::lock_guard<std::mutex> held_lock(held_mu_);
+    for (const auto& [key, held] : held_) to_restore_.insert(key);
+  }
+  maintain_cv_.notify_all();
 }
 
 void EtcdBackend::QueueRestore(const std::string& key) {
@@ -259,9 +281,7 @@ void EtcdBackend::ReplaceLease(int64_t lost) {
   log_.Warn("etcd: lease " + std::to_string(lost) + " expired (etcd was out of reach for longer than " +
             std::to_string(options_.session_timeout.count()) + " ms); putting every held instance again with lease " +
             std::to_string(lease));
-  std::lock_guard<std::mutex> held_lock(held_mu_);
-  for (const auto& [key, held] : held_) to_restore_.insert(key);
-  maintain_cv_.notify_all();
+  QueueAllHeldLocked();
 }
 
 void EtcdBackend::KeepLeaseAlive() {

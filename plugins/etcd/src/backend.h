@@ -9,7 +9,7 @@
 // nothing), and the maintenance thread deletes an instance whose TTL
 // lapsed. When the lease is lost (it expired while etcd was out of reach)
 // a new one is granted and every held instance put again; a held key that
-// someone else deletes is put again at once (the mirror tells).
+// someone else deletes is put again at once (the DeleteWatch tells).
 //
 // A key that another registrant holds (another lease, or none) is never
 // overwritten or deleted by a register: the instance is held as waiting,
@@ -22,7 +22,8 @@
 //
 // Threads: callers' threads run the operations; the maintenance thread
 // renews the lease, ends lapsed instances and puts back deleted ones; the
-// mirror's watch thread applies changes and feeds the watches.
+// mirror's watch thread applies changes and feeds the watches; the
+// DeleteWatch's thread queues deleted held keys for the maintenance thread.
 #ifndef KREG_PLUGINS_ETCD_BACKEND_H_
 #define KREG_PLUGINS_ETCD_BACKEND_H_
 
@@ -40,6 +41,7 @@
 #include "http_client.h"
 #include "kreg/plugin.hpp"
 #include "kv.h"
+#include "delete_watch.h"
 #include "layout.h"
 #include "mirror.h"
 #include "options.h"
@@ -87,6 +89,10 @@ class EtcdBackend : public plugin::Backend {
   // to be put again with it.
   void ReplaceLease(int64_t lost);
   void QueueRestore(const std::string& key);
+  void QueueRestoreAll();
+  void QueueAllHeldLocked();  // REQUIRES: maintain_mu_ held
+  // Starts the DeleteWatch on the first held instance.
+  void WatchDeletes();
   void Maintain();
   void KeepLeaseAlive();
   void ExpireLapsed();
@@ -109,6 +115,8 @@ class EtcdBackend : public plugin::Backend {
   bool stopping_ = false;
   std::thread maintainer_;
 
+  std::mutex delete_watch_mu_;
+  std::unique_ptr<DeleteWatch> delete_watch_;  // from the first held instance on
   std::unique_ptr<Mirror> mirror_;
 };
 

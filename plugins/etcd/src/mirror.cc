@@ -17,19 +17,27 @@ using std::chrono::milliseconds;
 // equal to the range, before the mirror serves without seeing that range's
 // revision go by (etcd sends a history in rounds about 100 ms apart).
 constexpr milliseconds kQuiet(300);
+// etcd sends a watch that replays history at most this many revisions per
+// round (mvcc's watchBatchMaxRevs): a response that full means more follows
+// however quiet the stream then is; one less full has caught up.
+constexpr size_t kFullReplayBatch = 1000;
+
+size_t Revisions(const std::vector<KvEvent>& events) {
+  size_t n = 0;
+  int64_t last = -1;
+  for (const KvEvent& e : events) {
+    if (e.kv.mod_revision != last) ++n;
+    last = e.kv.mod_revision;
+  }
+  return n;
+}
 
 bool CanonicalKey(const std::string& key) { return !key.empty() && key.back() == '/'; }
 
 }  // namespace
 
-Mirror::Mirror(HttpClient* http, Kv* kv, const Layout& layout, const Options& options, plugin::Logger log,
-               std::function<void(const std::string&)> on_delete)
-    : http_(http),
-      kv_(kv),
-      layout_(layout),
-      options_(options),
-      log_(std::move(log)),
-      on_delete_(std::move(on_delete)) {}
+Mirror::Mirror(HttpClient* http, Kv* kv, const Layout& layout, const Options& options, plugin::Logger log)
+    : http_(http), kv_(kv), layout_(layout), options_(options), log_(std::move(log)) {}
 
 Mirror::~Mirror() { loop_.reset(); }
 
@@ -66,8 +74,10 @@ Status Mirror::StartLocked(std::unique_lock<std::mutex>* held, Clock::time_point
     target_revision_ = at;
     pending_ = std::make_unique<State>();
     CountMismatches();
+    replay_batch_full_ = false;
     last_event_ = Clock::now();
-    loop_ = std::make_unique<WatchLoop>(http_, prefix, Layout::PrefixEnd(prefix), options_, log_, this);
+    loop_ = std::make_unique<WatchLoop>(http_, prefix, Layout::PrefixEnd(prefix), /*deletes_only=*/false, options_,
+                                        log_, this);
     loop_->Start(1);
   }
   return Status::OK();
@@ -170,7 +180,6 @@ void Mirror::Apply(State* state, const KvEvent& event, std::vector<WatchEvent>* 
     it = state->services.emplace(ref.service, ServiceState()).first;
   }
   if (ref.kind == Layout::Kind::kInstance) {
-    if (event.deleted && state == &state_) on_delete_(key);
     ApplyInstance(&it->second, ref, event, emit);
   } else {
     ApplyProperty(&it->second, ref, event, emit);
@@ -191,7 +200,7 @@ void Mirror::ApplyInstance(ServiceState* service, const Layout::Ref& ref, const 
   }
   auto report = [&](EventType type, Instance instance) {
     service->version = std::max(service->version, revision);
-    service->built.reset();
+    if (service->built) retired_.push_back(std::move(service->built));
     if (emit != nullptr) emit->push_back(InstanceEvent(type, std::move(instance), revision));
   };
   Instance decoded;
@@ -227,7 +236,7 @@ void Mirror::ApplyProperty(ServiceState* service, const Layout::Ref& ref, const 
   if (had && !ours && !CanonicalKey(event.kv.key)) return;
   auto report = [&](EventType type, Property property) {
     service->version = std::max(service->version, revision);
-    service->built.reset();
+    if (service->built) retired_.push_back(std::move(service->built));
     if (emit != nullptr) emit->push_back(PropertyEvent(type, std::move(property), revision));
   };
   Property decoded;
@@ -267,6 +276,7 @@ void Mirror::CountMismatches() {
 }
 
 void Mirror::OnEvents(std::vector<KvEvent> events, int64_t through) {
+  std::vector<std::shared_ptr<const Service>> retired;  // freed after the lock
   std::lock_guard<std::mutex> lock(mu_);
   last_event_ = Clock::now();
   last_error_ = Status::OK();
@@ -279,7 +289,9 @@ void Mirror::OnEvents(std::vector<KvEvent> events, int64_t through) {
       if (!matched && matches) --mismatches_;
     }
     pending_->through = through;
+    replay_batch_full_ = Revisions(events) >= kFullReplayBatch;
     MaybePromote();
+    retired.swap(retired_);
     return;
   }
   std::vector<WatchEvent> emit;
@@ -287,6 +299,7 @@ void Mirror::OnEvents(std::vector<KvEvent> events, int64_t through) {
   state_.through = through;
   Emit(emit);
   cv_.notify_all();
+  retired.swap(retired_);
 }
 
 void Mirror::OnWake() {
@@ -296,7 +309,7 @@ void Mirror::OnWake() {
 
 void Mirror::MaybePromote() {
   const bool passed = pending_->through >= target_revision_;
-  const bool quiet = mismatches_ == 0 && Clock::now() - last_event_ >= kQuiet;
+  const bool quiet = mismatches_ == 0 && !replay_batch_full_ && Clock::now() - last_event_ >= kQuiet;
   if (!passed && !quiet) return;
   if (!live_) {
     state_ = std::move(*pending_);
@@ -346,12 +359,8 @@ void Mirror::SwapInRebuilt() {
     }
     // What changed unseen changed by the compaction's revision at the latest.
     service.version = std::max({service.version, rebuild_floor_, before.version + 1});
-    service.built.reset();
     for (WatchEvent& e : changes) {
       e.version = service.version;
-      if (e.type == EventType::kDelete && e.info == EventInfo::kInstance) {
-        on_delete_(layout_.Instance(e.service_name, e.instance.id));
-      }
       emit.push_back(std::move(e));
     }
   }
@@ -396,6 +405,7 @@ int64_t Mirror::OnCompacted(int64_t compact_revision) {
   target_revision_ = at;
   rebuild_floor_ = compact_revision;
   CountMismatches();
+  replay_batch_full_ = false;
   last_event_ = Clock::now();
   MaybePromote();
   return compact_revision + 1;

@@ -10,8 +10,10 @@
 // which gives every delete since the last compaction its revision, and an
 // emptied service (all its keys deleted) is still found, at the version of
 // the delete that emptied it, until a compaction drops that history. It
-// serves once its content equals a range of the prefix taken at the first
-// use (and the stream has gone quiet, or passed that range's revision).
+// serves once it has passed the revision of a range of the prefix taken at
+// first use, or once its content equals that range's and the stream has gone
+// quiet after a round that was not full (etcd replays a history in rounds of
+// at most 1000 revisions, so a fuller one means more is on its way).
 //
 // When the watch must go on from a compacted revision, the mirror is built
 // again the same way beside the one serving, and the difference is reported
@@ -45,11 +47,7 @@ namespace etcd {
 
 class Mirror : public WatchLoop::Handler {
  public:
-  // `on_delete(key)` is told of every instance key deleted from the store
-  // (the backend restores the ones it holds); it runs under the mirror's
-  // lock and must not call back.
-  Mirror(HttpClient* http, Kv* kv, const Layout& layout, const Options& options, plugin::Logger log,
-         std::function<void(const std::string& key)> on_delete);
+  Mirror(HttpClient* http, Kv* kv, const Layout& layout, const Options& options, plugin::Logger log);
   ~Mirror() override;
 
   // Starts the watch, unless it runs: reads the keys the replay must reach
@@ -120,7 +118,6 @@ class Mirror : public WatchLoop::Handler {
   const Layout& layout_;
   const Options& options_;
   const plugin::Logger log_;
-  const std::function<void(const std::string&)> on_delete_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -133,10 +130,14 @@ class Mirror : public WatchLoop::Handler {
   std::unordered_map<std::string, int64_t> target_;
   int64_t target_revision_ = 0;
   size_t mismatches_ = 0;
+  bool replay_batch_full_ = false;  // the replay's last response was a full round
   int64_t rebuild_floor_ = 0;  // the compaction revision a rebuild started from
   Clock::time_point last_event_;
   Status last_error_;
   std::set<std::string> warned_;
+  // Snapshots replaced under the lock, freed after it (a big service's
+  // snapshot takes a while to free).
+  std::vector<std::shared_ptr<const Service>> retired_;
   std::map<uint64_t, std::shared_ptr<plugin::EventSink>> sinks_;
   uint64_t next_sink_ = 1;
   std::unique_ptr<WatchLoop> loop_;  // last: stopped first

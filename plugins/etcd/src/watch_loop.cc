@@ -9,11 +9,12 @@ namespace etcd {
 
 using std::chrono::milliseconds;
 
-WatchLoop::WatchLoop(HttpClient* http, std::string key, std::string range_end, const Options& options,
-                     plugin::Logger log, Handler* handler)
+WatchLoop::WatchLoop(HttpClient* http, std::string key, std::string range_end, bool deletes_only,
+                     const Options& options, plugin::Logger log, Handler* handler)
     : http_(http),
       key_(std::move(key)),
       range_end_(std::move(range_end)),
+      deletes_only_(deletes_only),
       options_(options),
       log_(std::move(log)),
       handler_(handler),
@@ -78,11 +79,10 @@ void WatchLoop::Run(int64_t next) {
 }
 
 bool WatchLoop::Watch(size_t endpoint, int64_t* next, int64_t* compacted, Status* why) {
-  json request = {{"create_request",
-                   {{"key", Base64Encode(key_)},
-                    {"range_end", Base64Encode(range_end_)},
-                    {"start_revision", std::to_string(*next)},
-                    {"progress_notify", true}}}};
+  json create = {{"key", Base64Encode(key_)}, {"range_end", Base64Encode(range_end_)}, {"progress_notify", true}};
+  if (*next > 0) create["start_revision"] = std::to_string(*next);
+  if (deletes_only_) create["filters"] = json::array({"NOPUT"});
+  json request = {{"create_request", create}};
   auto on_message = [&](const json& message) {
     auto error = message.find("error");
     if (error != message.end()) {
@@ -102,6 +102,11 @@ bool WatchLoop::Watch(size_t endpoint, int64_t* next, int64_t* compacted, Status
       return false;
     }
     handler_->OnWake();
+    if (*next == 0 && result.value("created", false)) {
+      // Watching from "now": a stream opened again must go on from here.
+      auto header = result.find("header");
+      if (header != result.end()) *next = Int64Field(*header, "revision") + 1;
+    }
     std::vector<KvEvent> events;
     for (const json& e : result.value("events", json::array())) {
       KvEvent event;

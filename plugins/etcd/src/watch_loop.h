@@ -46,9 +46,12 @@ class WatchLoop {
     virtual void OnBroken(const Status& why) = 0;
   };
 
-  WatchLoop(HttpClient* http, std::string key, std::string range_end, const Options& options, plugin::Logger log,
-            Handler* handler);
+  // With `deletes_only` etcd sends only the deletes (its NOPUT filter).
+  WatchLoop(HttpClient* http, std::string key, std::string range_end, bool deletes_only, const Options& options,
+            plugin::Logger log, Handler* handler);
   ~WatchLoop();  // ends the stream and joins the thread
+  // Watches from `start_revision`; 0: from the store's revision when the
+  // stream opens.
   void Start(int64_t start_revision);
 
  private:
@@ -60,6 +63,7 @@ class WatchLoop {
   HttpClient* http_;
   const std::string key_;
   const std::string range_end_;
+  const bool deletes_only_;
   const Options& options_;
   const plugin::Logger log_;
   Handler* handler_;
