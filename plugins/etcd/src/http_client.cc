@@ -21,8 +21,15 @@ milliseconds Remaining(Clock::time_point deadline) {
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
 }
 
+// etcd refuses a request without a token with InvalidArgument "user name
+// is empty", one with an expired token with Unauthenticated.
+constexpr const char* kNoToken = "user name is empty";
+
 Status MapError(const std::string& what, int code, const std::string& message, bool authenticating) {
   const std::string text = what + ": etcd answered \"" + message + "\"";
+  if (message.find(kNoToken) != std::string::npos) {
+    return Status::PermissionDenied(text + "; etcd has authentication on: set username and password_env");
+  }
   switch (code) {
     case kGrpcPermissionDenied:
       return Status::PermissionDenied(text + "; give the user a role that may write the registry's keys");
@@ -45,6 +52,10 @@ Status MapError(const std::string& what, int code, const std::string& message, b
 }
 
 }  // namespace
+
+bool HttpClient::NeedsToken(int code, const Status& status) {
+  return code == kGrpcUnauthenticated || status.message().find(kNoToken) != std::string::npos;
+}
 
 int64_t Int64Field(const json& object, const char* name) {
   auto it = object.find(name);
@@ -122,10 +133,8 @@ Status HttpClient::Authenticate(Clock::time_point deadline) {
   json request = {{"name", options_.username}, {"password", options_.password}};
   json reply;
   int code = 0;
-  {
-    std::lock_guard<std::mutex> lock(token_mu_);
-    token_.clear();
-  }
+  // The old token stays in use by other threads until the new one is here:
+  // a request without a token is refused ("user name is empty").
   Status s = Send("etcd: authenticating user \"" + options_.username + "\"", "/v3/auth/authenticate", request.dump(),
                   &reply, deadline, &code, /*authenticating=*/true);
   std::lock_guard<std::mutex> lock(token_mu_);
@@ -157,7 +166,7 @@ Status HttpClient::Call(const std::string& what, const char* path, const json& r
   const std::string body = request.dump();
   int grpc = 0;
   Status s = Send(what, path, body, reply, deadline, &grpc, false);
-  if (grpc == kGrpcUnauthenticated && !options_.username.empty()) {
+  if (NeedsToken(grpc, s) && !options_.username.empty()) {
     // The token expired (or the server restarted): fetch another, once.
     Status a = Authenticate(deadline);
     if (!a.ok()) return a;
@@ -286,10 +295,20 @@ Status HttpClient::Stream::Run(const char* path, const json& request, size_t end
   *answered = false;
   if (interrupted_.load()) return Status::OK();
   const std::string url = client_->endpoint(endpoint) + path;
-  if (!client_->options_.username.empty()) {
+  const bool authenticating = !client_->options_.username.empty();
+  if (authenticating && client_->Token().empty()) {
     Status s = client_->Authenticate(Clock::now() + client_->options_.timeout);
     if (!s.ok()) return s;
   }
+  bool token_refused = false;
+  const std::function<bool(const json&)> checked = [&](const json& message) {
+    auto error = message.find("error");
+    if (error != message.end() && error->is_object()) {
+      int code = static_cast<int>(Int64Field(*error, "grpc_code"));
+      token_refused = NeedsToken(code, Status::Internal(error->value("message", "")));
+    }
+    return on_message(message);
+  };
   CURL* h = curl_easy_init();
   curl_slist* headers = nullptr;
   client_->Prepare(h, url, request.dump(), &headers);
@@ -299,7 +318,7 @@ Status HttpClient::Stream::Run(const char* path, const json& request, size_t end
   headers = curl_slist_append(headers, "Grpc-Metadata-hasleader: true");
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(client_->options_.timeout.count()));
-  StreamState state{&on_message, {}, Clock::now()};
+  StreamState state{&checked, {}, Clock::now()};
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnStreamData);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
   CURLM* multi = static_cast<CURLM*>(multi_);
@@ -331,6 +350,11 @@ Status HttpClient::Stream::Run(const char* path, const json& request, size_t end
   curl_easy_cleanup(h);
   curl_slist_free_all(headers);
   *answered = state.answered;
+  if (authenticating && token_refused) {
+    // The token expired: the next stream carries a new one.
+    Status s = client_->Authenticate(Clock::now() + client_->options_.timeout);
+    if (!s.ok()) return s;
+  }
   return result;
 }
 

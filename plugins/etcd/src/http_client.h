@@ -103,6 +103,8 @@ class HttpClient {
   // Sets what every request carries: URL, TLS, headers with the token.
   void Prepare(void* handle, const std::string& url, const std::string& body, struct curl_slist** headers) const;
   std::string Token() const;
+  // Whether an answer says the token is missing or expired.
+  static bool NeedsToken(int code, const Status& status);
   // One round of Call: no token fetching, except that `authenticating` sends
   // the request without a token.
   Status Send(const std::string& what, const char* path, const std::string& body, json* reply,

@@ -102,6 +102,14 @@ TEST_F(EtcdAuth, AUserWhoseRoleMayOnlyReadCannotWrite) {
   EXPECT_EQ(s.message().find(kReaderPassword), std::string::npos);
 }
 
+TEST_F(EtcdAuth, NoCredentialsOnAServerWithAuthSaysWhatToSet) {
+  Registry r;
+  OpenOptions o = EtcdOptions(*etcd_);
+  Status s = OpenEtcd(o, &r);
+  EXPECT_EQ(s.code(), KREG_PERMISSION_DENIED) << s.ToString();
+  EXPECT_NE(s.message().find("password_env"), std::string::npos) << s.message();
+}
+
 TEST_F(EtcdAuth, AWrongPasswordIsRefusedAtOpenWithoutShowingIt) {
   Registry r;
   const std::string wrong = "not-the-password-77aa";
