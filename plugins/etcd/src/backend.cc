@@ -130,7 +130,11 @@ Status EtcdBackend::Create(const std::string& key, const Instance& instance, con
   for (int attempt = 0;; ++attempt) {
     const int64_t used = lease();
     s = kv_.PutIfAbsent(what, key, stored, used, &result, OpDeadline(), &code);
-    if (s.ok() || code != kGrpcNotFound || attempt > 0) break;
+    if (s.ok() || code != kGrpcNotFound) break;
+    if (attempt > 0) {
+      return Status::Unavailable(what + ": the backend's lease was lost and no new one could be granted (" +
+                                 s.message() + ")");
+    }
     ReplaceLease(used);  // "requested lease not found": it expired while etcd was out of reach
   }
   if (!s.ok()) return s;
@@ -142,6 +146,7 @@ Status EtcdBackend::Create(const std::string& key, const Instance& instance, con
     NoteWrite(result.existing.mod_revision);
   } else {
     held.waiting = true;
+    NoteWrite(result.existing.mod_revision);  // reads show the record that is there
     log_.Info("etcd: " + Name(instance.service_name, instance.id) + " is stored by another registrant (" +
               (result.existing.lease == 0 ? std::string("a key without a lease")
                                           : "lease " + std::to_string(result.existing.lease)) +
@@ -151,20 +156,36 @@ Status EtcdBackend::Create(const std::string& key, const Instance& instance, con
     std::lock_guard<std::mutex> lock(held_mu_);
     held_[key] = std::move(held);
   }
-  WatchDeletes();
+  WatchDeletes(result.succeeded ? result.revision + 1 : 0);
   return Status::OK();
 }
 
 Status EtcdBackend::Deregister(const std::string& service_name, const std::string& id) {
   const std::string key = layout_.Instance(service_name, id);
   std::lock_guard<std::mutex> key_lock(KeyLock(key));
+  bool held = false;
+  bool waiting = false;
   {
     std::lock_guard<std::mutex> lock(held_mu_);
-    held_.erase(key);
+    auto it = held_.find(key);
+    if (it != held_.end()) {
+      held = true;
+      waiting = it->second.waiting;
+      held_.erase(it);
+    }
   }
+  if (waiting) return Status::OK();  // the key is another registrant's: left alone
+  const std::string what = "etcd: deregistering " + Name(service_name, id);
   int64_t revision = 0;
-  Status s = kv_.Delete("etcd: deregistering " + Name(service_name, id), key, &revision, OpDeadline());
-  if (s.ok()) NoteWrite(revision);
+  // What this backend holds goes only if still on its lease; anything else
+  // is an admin's deregister of whoever's instance.
+  Status s = held ? kv_.DeleteIfLease(what, key, lease(), &revision, OpDeadline())
+                  : kv_.Delete(what, key, &revision, OpDeadline());
+  if (s.ok()) {
+    NoteWrite(revision);
+  } else if (held) {
+    QueueEnd(key);  // it must not live on with the lease
+  }
   return s;
 }
 
@@ -206,11 +227,11 @@ Status EtcdBackend::Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_p
   return Status::OK();
 }
 
-void EtcdBackend::WatchDeletes() {
+void EtcdBackend::WatchDeletes(int64_t from) {
   std::lock_guard<std::mutex> lock(delete_watch_mu_);
   if (delete_watch_ != nullptr) return;
   delete_watch_ = std::make_unique<DeleteWatch>(
-      &http_, layout_, options_, log_, [this](const std::string& key) { QueueRestore(key); },
+      &http_, layout_, options_, log_, from, [this](const std::string& key) { QueueRestore(key); },
       [this] { QueueRestoreAll(); });
 }
 
@@ -255,8 +276,9 @@ void EtcdBackend::Restore(const std::string& key) {
     if (code == kGrpcNotFound) {
       ReplaceLease(used);
     } else {
-      log_.Warn(s.message() + "; trying again");
-      QueueRestore(key);
+      log_.Warn(s.message() + "; trying again in a second");
+      std::lock_guard<std::mutex> lock(maintain_mu_);
+      retry_restore_.insert(key);
     }
     return;
   }
@@ -318,33 +340,80 @@ void EtcdBackend::ExpireLapsed() {
     int64_t revision = 0;
     Status s = kv_.DeleteIfLease("etcd: ending " + Name(held.service, held.id) + ", whose TTL lapsed", key, lease(),
                                  &revision, OpDeadline());
-    if (!s.ok()) log_.Warn(s.message() + "; it goes with the backend's lease if etcd stays out of reach");
-    NoteWrite(revision);
+    if (s.ok()) {
+      NoteWrite(revision);
+    } else {
+      log_.Warn(s.message() + "; trying again in a second");
+      QueueEnd(key);
+    }
+    KeepAliveIfDue();
   }
 }
 
+void EtcdBackend::QueueEnd(const std::string& key) {
+  std::lock_guard<std::mutex> lock(maintain_mu_);
+  to_end_.insert(key);
+}
+
+void EtcdBackend::EndQueued(std::set<std::string> keys) {
+  for (const std::string& key : keys) {
+    std::lock_guard<std::mutex> key_lock(KeyLock(key));
+    {
+      std::lock_guard<std::mutex> lock(held_mu_);
+      if (held_.count(key)) continue;  // registered again meanwhile
+    }
+    int64_t revision = 0;
+    Status s = kv_.DeleteIfLease("etcd: ending " + key, key, lease(), &revision, OpDeadline());
+    if (s.ok()) {
+      NoteWrite(revision);
+    } else {
+      QueueEnd(key);
+    }
+    KeepAliveIfDue();
+  }
+}
+
+void EtcdBackend::KeepAliveIfDue() {
+  if (Clock::now() < next_keepalive_) return;
+  KeepLeaseAlive();
+  next_keepalive_ = Clock::now() + options_.session_timeout / 3;
+}
+
 void EtcdBackend::Maintain() {
-  const milliseconds keepalive_every = options_.session_timeout / 3;
-  Clock::time_point next_keepalive = Clock::now() + keepalive_every;
+  next_keepalive_ = Clock::now() + options_.session_timeout / 3;
+  Clock::time_point retry_at = Clock::time_point::max();
   std::unique_lock<std::mutex> lock(maintain_mu_);
   while (!stopping_) {
-    Clock::time_point wake = next_keepalive;
+    Clock::time_point wake = std::min(next_keepalive_, retry_at);
     {
       std::lock_guard<std::mutex> held_lock(held_mu_);
       for (const auto& [key, held] : held_) wake = std::min(wake, held.deadline);
     }
     maintain_cv_.wait_until(lock, wake, [this] { return stopping_ || !to_restore_.empty(); });
     if (stopping_) break;
+    // Failed attempts wait a second before the next, rather than spin.
+    const bool retry = Clock::now() >= retry_at;
+    if (retry) {
+      to_restore_.insert(retry_restore_.begin(), retry_restore_.end());
+      retry_restore_.clear();
+    }
     std::set<std::string> restore;
     restore.swap(to_restore_);
+    std::set<std::string> end;
+    if (retry) end.swap(to_end_);
     lock.unlock();
-    if (Clock::now() >= next_keepalive) {
-      KeepLeaseAlive();
-      next_keepalive = Clock::now() + keepalive_every;
-    }
+    KeepAliveIfDue();
     ExpireLapsed();
-    for (const std::string& key : restore) Restore(key);
+    EndQueued(std::move(end));
+    for (const std::string& key : restore) {
+      Restore(key);
+      KeepAliveIfDue();
+    }
     lock.lock();
+    if (retry || retry_at == Clock::time_point::max()) {
+      retry_at = retry_restore_.empty() && to_end_.empty() ? Clock::time_point::max()
+                                                           : Clock::now() + std::chrono::seconds(1);
+    }
   }
 }
 

@@ -91,8 +91,17 @@ class EtcdBackend : public plugin::Backend {
   void QueueRestore(const std::string& key);
   void QueueRestoreAll();
   void QueueAllHeldLocked();  // REQUIRES: maintain_mu_ held
-  // Starts the DeleteWatch on the first held instance.
-  void WatchDeletes();
+  // Starts the DeleteWatch on the first held instance, from revision `from`
+  // (0: from now).
+  void WatchDeletes(int64_t from);
+  // Deletes `key` (if still on this backend's lease) from the maintenance
+  // thread: a deregister or a lapsed TTL whose delete failed must not leave
+  // the key living on with the lease.
+  void QueueEnd(const std::string& key);
+  void EndQueued(std::set<std::string> keys);
+  // Renews the lease when its third of a TTL is up: called between the
+  // maintenance thread's requests, so a long round cannot starve it.
+  void KeepAliveIfDue();
   void Maintain();
   void KeepLeaseAlive();
   void ExpireLapsed();
@@ -112,6 +121,9 @@ class EtcdBackend : public plugin::Backend {
   std::mutex maintain_mu_;
   std::condition_variable maintain_cv_;
   std::set<std::string> to_restore_;
+  std::set<std::string> retry_restore_;  // failed; tried again a second later
+  std::set<std::string> to_end_;         // deletes to make (or retry)
+  Clock::time_point next_keepalive_;     // the maintenance thread's own
   bool stopping_ = false;
   std::thread maintainer_;
 

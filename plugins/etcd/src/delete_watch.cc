@@ -4,12 +4,13 @@ namespace kreg {
 namespace etcd {
 
 DeleteWatch::DeleteWatch(HttpClient* http, const Layout& layout, const Options& options, plugin::Logger log,
-                         std::function<void(const std::string&)> on_delete, std::function<void()> on_gap)
+                         int64_t from, std::function<void(const std::string&)> on_delete,
+                         std::function<void()> on_gap)
     : log_(std::move(log)), on_delete_(std::move(on_delete)), on_gap_(std::move(on_gap)) {
   const std::string prefix = layout.Prefix();
   loop_ = std::make_unique<WatchLoop>(http, prefix, Layout::PrefixEnd(prefix), /*deletes_only=*/true, options, log_,
                                       this);
-  loop_->Start(0);
+  loop_->Start(from);
 }
 
 DeleteWatch::~DeleteWatch() { loop_.reset(); }

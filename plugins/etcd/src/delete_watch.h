@@ -21,7 +21,8 @@ class DeleteWatch : public WatchLoop::Handler {
   // `on_delete(key)` for each deleted key; `on_gap()` when deletes may have
   // been missed (the history to go on from was compacted away): every held
   // key must be looked at. Both run on the watch's thread and must not block.
-  DeleteWatch(HttpClient* http, const Layout& layout, const Options& options, plugin::Logger log,
+  // Watches from revision `from` (0: from now).
+  DeleteWatch(HttpClient* http, const Layout& layout, const Options& options, plugin::Logger log, int64_t from,
               std::function<void(const std::string& key)> on_delete, std::function<void()> on_gap);
   ~DeleteWatch() override;
 

@@ -57,6 +57,11 @@ bool HttpClient::NeedsToken(int code, const Status& status) {
   return code == kGrpcUnauthenticated || status.message().find(kNoToken) != std::string::npos;
 }
 
+std::string StringField(const json& object, const char* name) {
+  auto it = object.find(name);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 int64_t Int64Field(const json& object, const char* name) {
   auto it = object.find(name);
   if (it == object.end()) return 0;
@@ -222,15 +227,26 @@ Status HttpClient::Send(const std::string& what, const char* path, const std::st
                       " without etcd's JSON (is this an etcd v3 endpoint?)";
         continue;
       }
-      if (http_status == 200 && !parsed.contains("code")) {
+      if (http_status == 200 && !parsed.contains("code") && !parsed.contains("error")) {
         preferred_.store(i);
         *reply = std::move(parsed);
         return Status::OK();
       }
-      *code = static_cast<int>(Int64Field(parsed, "code"));
-      std::string message = parsed.value("message", parsed.value("error", std::string("HTTP ") + std::to_string(http_status)));
-      if (*code == kGrpcUnavailable || *code == kGrpcDeadlineExceeded) {
+      // A unary call answers {"error": "...", "code": N}, a streaming one
+      // (lease keepalive) {"error": {"grpc_code": N, "message": "..."}}.
+      auto nested = parsed.find("error");
+      const bool streamed = nested != parsed.end() && nested->is_object();
+      const json& detail = streamed ? *nested : parsed;
+      *code = static_cast<int>(Int64Field(detail, streamed ? "grpc_code" : "code"));
+      std::string message = StringField(detail, "message");
+      if (message.empty()) message = StringField(detail, "error");
+      if (message.empty()) message = "HTTP " + std::to_string(http_status);
+      // The gateway answers its own deadline (a member without a leader
+      // holds the request) as Unknown, "context deadline exceeded".
+      const bool expired = *code == kGrpcDeadlineExceeded || message.find("deadline exceeded") != std::string::npos;
+      if (*code == kGrpcUnavailable || expired) {
         failures[i] = options_.endpoints[i] + ": " + message;
+        timed_out = timed_out || expired;
         continue;
       }
       preferred_.store(i);
@@ -340,7 +356,7 @@ Status HttpClient::Stream::Run(const char* path, const json& request, size_t end
     if (state.stopped || interrupted_.load()) break;
     on_wake();
     if (Clock::now() - state.last_data > idle_timeout) {
-      result = Status::Unavailable(url + ": the stream brought nothing for " + std::to_string(idle_timeout.count()) +
+      result = Status::Timeout(url + ": the stream brought nothing for " + std::to_string(idle_timeout.count()) +
                                    " ms");
       break;
     }

@@ -71,7 +71,7 @@ class HttpClient {
   // 200 ms and after each batch of data. `endpoint` picks the
   // endpoint (taken modulo their number); *answered tells whether any
   // message came. Returns OK when on_message or Interrupt ended it,
-  // otherwise why it ended.
+  // TIMEOUT when it was idle too long, otherwise why it ended.
   class Stream {
    public:
     ~Stream();
@@ -124,6 +124,9 @@ class HttpClient {
   std::mutex pool_mu_;
   std::vector<void*> pool_;
 };
+
+// A string field of an etcd answer; "" when absent or not a string.
+std::string StringField(const json& object, const char* name);
 
 // An int64 field of an etcd answer: the gateway writes them as JSON strings
 // and leaves out zero values.

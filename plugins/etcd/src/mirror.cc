@@ -16,21 +16,9 @@ using std::chrono::milliseconds;
 // How long a replay of the history must bring nothing, its content already
 // equal to the range, before the mirror serves without seeing that range's
 // revision go by (etcd sends a history in rounds about 100 ms apart).
-constexpr milliseconds kQuiet(300);
-// etcd sends a watch that replays history at most this many revisions per
-// round (mvcc's watchBatchMaxRevs): a response that full means more follows
-// however quiet the stream then is; one less full has caught up.
-constexpr size_t kFullReplayBatch = 1000;
-
-size_t Revisions(const std::vector<KvEvent>& events) {
-  size_t n = 0;
-  int64_t last = -1;
-  for (const KvEvent& e : events) {
-    if (e.kv.mod_revision != last) ++n;
-    last = e.kv.mod_revision;
-  }
-  return n;
-}
+// A round that is not full ends the replay exactly (WatchLoop gives its
+// header's revision as `through`); this is for a replay that sends none.
+constexpr milliseconds kQuiet(1000);
 
 bool CanonicalKey(const std::string& key) { return !key.empty() && key.back() == '/'; }
 
@@ -289,7 +277,7 @@ void Mirror::OnEvents(std::vector<KvEvent> events, int64_t through) {
       if (!matched && matches) --mismatches_;
     }
     pending_->through = through;
-    replay_batch_full_ = Revisions(events) >= kFullReplayBatch;
+    replay_batch_full_ = Revisions(events) >= kFullReplayRound;
     MaybePromote();
     retired.swap(retired_);
     return;

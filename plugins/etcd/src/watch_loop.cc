@@ -9,6 +9,16 @@ namespace etcd {
 
 using std::chrono::milliseconds;
 
+size_t Revisions(const std::vector<KvEvent>& events) {
+  size_t n = 0;
+  int64_t last = -1;
+  for (const KvEvent& e : events) {
+    if (e.kv.mod_revision != last) ++n;
+    last = e.kv.mod_revision;
+  }
+  return n;
+}
+
 WatchLoop::WatchLoop(HttpClient* http, std::string key, std::string range_end, bool deletes_only,
                      const Options& options, plugin::Logger log, Handler* handler)
     : http_(http),
@@ -68,6 +78,12 @@ void WatchLoop::Run(int64_t next) {
       backoff = milliseconds(100);
       broken = false;
     }
+    if (why.code() == KREG_TIMEOUT) {
+      // Idle, not broken: etcd's progress notifications may be minutes apart.
+      log_.Debug(why.message() + "; opening it again from revision " + std::to_string(next));
+      ++endpoint;
+      continue;
+    }
     if (!why.ok() && !broken) {
       handler_->OnBroken(why);
       broken = true;
@@ -119,12 +135,16 @@ bool WatchLoop::Watch(size_t endpoint, int64_t* next, int64_t* compacted, Status
       events.push_back(std::move(event));
     }
     int64_t through = 0;
+    auto header = result.find("header");
+    const int64_t header_revision = header == result.end() ? 0 : Int64Field(*header, "revision");
     if (!events.empty()) {
       through = events.back().kv.mod_revision;
+      // etcd replays a history in rounds of at most 1000 revisions; a round
+      // with fewer has caught up with the revision its header names.
+      if (Revisions(events) < kFullReplayRound) through = std::max(through, header_revision);
     } else if (!result.value("created", false)) {
       // A progress notification: everything up to the header's revision is delivered.
-      auto header = result.find("header");
-      if (header != result.end()) through = Int64Field(*header, "revision");
+      through = header_revision;
     }
     if (through >= *next) {
       *next = through + 1;

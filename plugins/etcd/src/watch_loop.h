@@ -21,10 +21,18 @@
 namespace kreg {
 namespace etcd {
 
+// etcd sends a watch that replays history at most this many revisions per
+// response (mvcc's watchBatchMaxRevs): a response that full means more
+// follows; one less full has caught up with its header's revision.
+inline constexpr size_t kFullReplayRound = 1000;
+
 struct KvEvent {
   bool deleted = false;
   KeyValue kv;  // kv.mod_revision is the event's revision (the delete's, for a delete)
 };
+
+// How many distinct revisions `events` span.
+size_t Revisions(const std::vector<KvEvent>& events);
 
 class WatchLoop {
  public:

@@ -63,6 +63,33 @@ TEST(EtcdCluster, KillingAMemberWhileRegisteringAndWatchingLosesNothing) {
   ASSERT_TRUE(etcd->Restart(leader, &error)) << error;
 }
 
+TEST(EtcdCluster, AClusterWithoutQuorumIsUnavailableAndTheBackendComesBack) {
+  KREG_START_ETCD(etcd, 3);
+  OpenOptions o = EtcdOptions(*etcd);
+  o.addrs = {etcd->addr(0)};
+  // Longer than etcd's own wait for a leader, so that etcd answers with its
+  // error rather than kreg giving up first.
+  o.timeout = seconds(10);
+  o.options["session_timeout"] = "3s";
+  Registry r;
+  ASSERT_TRUE(OpenEtcd(o, &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "a")).ok());
+  // Member 0 answers, but with no leader: its lease keepalives come back as
+  // a streaming call's error, which must not end the process.
+  etcd->Kill(1);
+  etcd->Kill(2);
+  std::this_thread::sleep_for(seconds(10));
+  Status s = r.Register(MakeInstance("svc", "b"));
+  EXPECT_TRUE(s.code() == KREG_UNAVAILABLE || s.code() == KREG_TIMEOUT) << s.ToString() << " (" << Status::CodeName(s.code()) << ")";
+
+  std::string error;
+  ASSERT_TRUE(etcd->Restart(1, &error)) << error;
+  ASSERT_TRUE(etcd->Restart(2, &error)) << error;
+  EXPECT_TRUE(WaitFor([&] { return r.Register(MakeInstance("svc", "b")).ok(); }, seconds(30)));
+  EXPECT_TRUE(WaitFor([&] { return ServerInstances(r, "svc") == 2; }, seconds(30)))
+      << "the held instances are there again, with a new lease if the old one expired";
+}
+
 TEST(EtcdCluster, AWatchBehindACompactionRecoversTheServersState) {
   KREG_START_ETCD(etcd, 3);
   // The watcher talks to one member only; while that member is down the

@@ -140,6 +140,20 @@ TEST(EtcdLiveness, AStoreThatGoesAwayReportsNoDeletesAndComesBackWithItsData) {
   EXPECT_TRUE(rec.violations().empty()) << rec.violations().front();
 }
 
+TEST(EtcdLiveness, ADeregisterOfAnInstanceAnotherRegistrantHoldsLeavesIt) {
+  KREG_START_ETCD(etcd, 1);
+  Registry holder;
+  ASSERT_TRUE(OpenEtcd(EtcdOptions(*etcd), &holder).ok());
+  ASSERT_TRUE(holder.Register(MakeInstance("svc", "a")).ok());
+  const int64_t lease = EtcdctlLease(*etcd, "/discovery/svc/instance/a/");
+  Registry other;
+  ASSERT_TRUE(OpenEtcd(EtcdOptions(*etcd), &other).ok());
+  ASSERT_TRUE(other.Register(MakeInstance("svc", "a")).ok()) << "held as waiting";
+  ASSERT_TRUE(other.Deregister("svc", "a").ok());
+  EXPECT_EQ(EtcdctlLease(*etcd, "/discovery/svc/instance/a/"), lease)
+      << "the other registrant's live record is not deleted";
+}
+
 TEST(EtcdLiveness, EveryEndpointIsTriedInTurn) {
   KREG_START_ETCD(etcd, 1);
   OpenOptions o = EtcdOptions(*etcd);
