@@ -29,11 +29,6 @@ Mirror::Mirror(HttpClient* http, Kv* kv, const Layout& layout, const Options& op
 
 Mirror::~Mirror() { loop_.reset(); }
 
-Status Mirror::Start(Clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return StartLocked(&lock, deadline);
-}
-
 Status Mirror::StartLocked(std::unique_lock<std::mutex>* held, Clock::time_point deadline) {
   std::unique_lock<std::mutex>& lock = *held;
   while (loop_ == nullptr) {

@@ -27,7 +27,6 @@
 
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,9 +49,6 @@ class Mirror : public WatchLoop::Handler {
   Mirror(HttpClient* http, Kv* kv, const Layout& layout, const Options& options, plugin::Logger log);
   ~Mirror() override;
 
-  // Starts the watch, unless it runs: reads the keys the replay must reach
-  // (bounded by `deadline`) and returns without waiting for the replay.
-  Status Start(Clock::time_point deadline);
   // Starts the watch on first use and waits until the mirror serves and has
   // seen revision `revision` (a write of this backend's: read-your-writes).
   // UNAVAILABLE or TIMEOUT when that does not happen by `deadline`.
@@ -88,6 +84,8 @@ class Mirror : public WatchLoop::Handler {
     int64_t through = 0;  // every change up to this revision is applied
   };
 
+  // Starts the watch unless it runs: reads the keys the replay must reach
+  // (bounded by `deadline`), without waiting for the replay.
   Status StartLocked(std::unique_lock<std::mutex>* lock, Clock::time_point deadline);
   void OnEvents(std::vector<KvEvent> events, int64_t through) override;
   void OnWake() override;
