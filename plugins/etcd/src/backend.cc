@@ -326,28 +326,16 @@ void EtcdBackend::ExpireLapsed() {
       if (held.deadline <= now) lapsed.push_back(key);
     }
   }
+  std::set<std::string> ending;
   for (const std::string& key : lapsed) {
     std::lock_guard<std::mutex> key_lock(KeyLock(key));
-    Held held;
-    {
-      std::lock_guard<std::mutex> lock(held_mu_);
-      auto it = held_.find(key);
-      if (it == held_.end() || it->second.deadline > Clock::now()) continue;  // renewed meanwhile
-      held = it->second;
-      held_.erase(it);
-    }
-    if (held.waiting) continue;  // the key is another's
-    int64_t revision = 0;
-    Status s = kv_.DeleteIfLease("etcd: ending " + Name(held.service, held.id) + ", whose TTL lapsed", key, lease(),
-                                 &revision, OpDeadline());
-    if (s.ok()) {
-      NoteWrite(revision);
-    } else {
-      log_.Warn(s.message() + "; trying again in a second");
-      QueueEnd(key);
-    }
-    KeepAliveIfDue();
+    std::lock_guard<std::mutex> lock(held_mu_);
+    auto it = held_.find(key);
+    if (it == held_.end() || it->second.deadline > Clock::now()) continue;  // renewed meanwhile
+    if (!it->second.waiting) ending.insert(key);  // a waiting one's key is another's
+    held_.erase(it);
   }
+  End(std::move(ending));
 }
 
 void EtcdBackend::QueueEnd(const std::string& key) {
@@ -355,7 +343,9 @@ void EtcdBackend::QueueEnd(const std::string& key) {
   to_end_.insert(key);
 }
 
-void EtcdBackend::EndQueued(std::set<std::string> keys) {
+void EtcdBackend::End(std::set<std::string> keys) {
+  Status failed;
+  size_t failures = 0;
   for (const std::string& key : keys) {
     std::lock_guard<std::mutex> key_lock(KeyLock(key));
     {
@@ -367,9 +357,13 @@ void EtcdBackend::EndQueued(std::set<std::string> keys) {
     if (s.ok()) {
       NoteWrite(revision);
     } else {
+      if (failures++ == 0) failed = s;
       QueueEnd(key);
     }
     KeepAliveIfDue();
+  }
+  if (failures > 0) {
+    log_.Warn(failed.message() + "; " + std::to_string(failures) + " instance(s) to end, tried again in a second");
   }
 }
 
@@ -404,7 +398,7 @@ void EtcdBackend::Maintain() {
     lock.unlock();
     KeepAliveIfDue();
     ExpireLapsed();
-    EndQueued(std::move(end));
+    End(std::move(end));
     for (const std::string& key : restore) {
       Restore(key);
       KeepAliveIfDue();

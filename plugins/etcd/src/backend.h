@@ -94,11 +94,12 @@ class EtcdBackend : public plugin::Backend {
   // Starts the DeleteWatch on the first held instance, from revision `from`
   // (0: from now).
   void WatchDeletes(int64_t from);
-  // Deletes `key` (if still on this backend's lease) from the maintenance
-  // thread: a deregister or a lapsed TTL whose delete failed must not leave
-  // the key living on with the lease.
+  // Deletes each key not held again (if still on this backend's lease),
+  // on the maintenance thread: a lapsed TTL, or a deregister whose delete
+  // failed, must not leave the key living on with the lease. A failed
+  // delete is queued (QueueEnd) and tried again a second later.
+  void End(std::set<std::string> keys);
   void QueueEnd(const std::string& key);
-  void EndQueued(std::set<std::string> keys);
   // Renews the lease when its third of a TTL is up: called between the
   // maintenance thread's requests, so a long round cannot starve it.
   void KeepAliveIfDue();
