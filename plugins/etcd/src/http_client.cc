@@ -113,7 +113,8 @@ std::string HttpClient::Token() const {
   return token_;
 }
 
-void HttpClient::Prepare(void* handle, const std::string& url, const std::string& body, curl_slist** headers) const {
+void HttpClient::Prepare(void* handle, const std::string& url, const std::string& body, bool with_token,
+                         curl_slist** headers) const {
   CURL* h = static_cast<CURL*>(handle);
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -129,7 +130,7 @@ void HttpClient::Prepare(void* handle, const std::string& url, const std::string
   *headers = curl_slist_append(nullptr, "Content-Type: application/json");
   // libcurl would otherwise wait a second for "100 Continue" on large bodies.
   *headers = curl_slist_append(*headers, "Expect:");
-  std::string token = Token();
+  std::string token = with_token ? Token() : std::string();
   if (!token.empty()) *headers = curl_slist_append(*headers, ("Authorization: " + token).c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, *headers);
 }
@@ -199,13 +200,7 @@ Status HttpClient::Send(const std::string& what, const char* path, const std::st
       CURL* h = static_cast<CURL*>(Acquire());
       curl_slist* headers = nullptr;
       std::string answer;
-      Prepare(h, options_.endpoints[i] + path, body, &headers);
-      if (authenticating) {
-        // No token on the request that fetches one.
-        curl_slist_free_all(headers);
-        headers = curl_slist_append(nullptr, "Content-Type: application/json");
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-      }
+      Prepare(h, options_.endpoints[i] + path, body, /*with_token=*/!authenticating, &headers);
       curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &AppendToString);
       curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, attempt.count())));
@@ -327,7 +322,7 @@ Status HttpClient::Stream::Run(const char* path, const json& request, size_t end
   };
   CURL* h = curl_easy_init();
   curl_slist* headers = nullptr;
-  client_->Prepare(h, url, request.dump(), &headers);
+  client_->Prepare(h, url, request.dump(), /*with_token=*/true, &headers);
   // Ask the member to end the stream when it loses its leader (etcd's
   // "require leader" metadata), so a partitioned member cannot keep a watch
   // silently stale.

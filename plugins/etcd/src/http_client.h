@@ -100,8 +100,10 @@ class HttpClient {
   struct Attempt;
   void* Acquire();  // CURL*, from the pool or new
   void Release(void* handle);
-  // Sets what every request carries: URL, TLS, headers with the token.
-  void Prepare(void* handle, const std::string& url, const std::string& body, struct curl_slist** headers) const;
+  // Sets what every request carries: URL, TLS, headers (with the token,
+  // unless this is the request that fetches one).
+  void Prepare(void* handle, const std::string& url, const std::string& body, bool with_token,
+               struct curl_slist** headers) const;
   std::string Token() const;
   // Whether an answer says the token is missing or expired.
   static bool NeedsToken(int code, const Status& status);
