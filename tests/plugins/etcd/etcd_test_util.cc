@@ -11,9 +11,10 @@ namespace testing {
 
 namespace {
 
-std::string Etcdctl(const EtcdServer& server, const std::vector<std::string>& args) {
+std::string Etcdctl(const EtcdServer& server, const std::vector<std::string>& args,
+                    const std::vector<int>& members = {}) {
   std::string out;
-  int rc = server.Etcdctl(args, &out);
+  int rc = server.Etcdctl(args, &out, members);
   EXPECT_EQ(rc, 0) << "etcdctl failed: " << out;
   return out;
 }
@@ -74,8 +75,8 @@ int64_t EtcdctlLease(const EtcdServer& server, const std::string& key) {
   return j["kvs"][0].value("lease", int64_t(0));
 }
 
-int64_t EtcdctlRevision(const EtcdServer& server) {
-  nlohmann::json j = GetJson(server, "/");
+int64_t EtcdctlRevision(const EtcdServer& server, const std::vector<int>& members) {
+  nlohmann::json j = nlohmann::json::parse(Etcdctl(server, {"get", "/", "-w", "json"}, members), nullptr, false);
   return j.is_object() ? j["header"].value("revision", int64_t(0)) : 0;
 }
 

@@ -35,8 +35,8 @@ void EtcdctlPut(const EtcdServer& server, const std::string& key, const std::str
 void EtcdctlDel(const EtcdServer& server, const std::string& key);
 // The lease a key is attached to (0: none, -1: no such key).
 int64_t EtcdctlLease(const EtcdServer& server, const std::string& key);
-// The store's revision now.
-int64_t EtcdctlRevision(const EtcdServer& server);
+// The store's revision now, asked of `members` (default: all).
+int64_t EtcdctlRevision(const EtcdServer& server, const std::vector<int>& members = {});
 
 }  // namespace testing
 }  // namespace kreg
