@@ -128,7 +128,7 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
   Ownership ownership = Ownership::kCreated;
   int64_t other_owner = 0;
   if (held) {
-    Reply r = session_->Set(path, json, -1, deadline);
+    Reply r = Set(session_.get(), path, json, -1, deadline);
     if (r.rc == ZNONODE) {
       s = CreateOwnedEphemeral(session_.get(), path, json, deadline, &ownership, &other_owner);
     } else if (r.rc != ZOK) {
@@ -160,7 +160,7 @@ Status ZkBackend::Deregister(const std::string& service_name, const std::string&
   HeldInstance entry;
   bool held = held_.Take(key, &entry);
   if (held && entry.waiting) return Status::OK();  // the node there is not ours
-  int rc = session_->Delete(path, -1, OpDeadline()).rc;
+  int rc = Delete(session_.get(), path, -1, OpDeadline()).rc;
   if (rc == ZOK || rc == ZNONODE) return Status::OK();
   if (held) {
     // Let the maintenance thread retry the delete as a lapsed lease.
@@ -182,7 +182,7 @@ Status ZkBackend::GetServiceSnapshot(const std::string& service_name, std::share
 }
 
 Status ZkBackend::ListServices(std::vector<Service>* out) {
-  Reply root = session_->GetChildren(layout_.root(), false, OpDeadline());
+  Reply root = GetChildren(session_.get(), layout_.root(), false, OpDeadline());
   if (root.rc == ZNONODE) return Status::OK();
   if (root.rc != ZOK) return ZkStatus(root.rc, "list", layout_.root());
   std::sort(root.children.begin(), root.children.end());
@@ -209,7 +209,7 @@ Status ZkBackend::SetProperty(const Property& property) {
   if (!s.ok()) return s;
   // A create that loses to a concurrent creator writes over it instead.
   for (;;) {
-    int rc = session_->Set(path, json, -1, deadline).rc;
+    int rc = Set(session_.get(), path, json, -1, deadline).rc;
     if (rc == ZOK) return Status::OK();
     if (rc != ZNONODE) return ZkStatus(rc, "write", path);
     rc = CreateWithParents(session_.get(), path, json, 0, deadline);
@@ -267,7 +267,7 @@ void ZkBackend::ExpireLeases() {
     if (deadline.passed()) {
       for (Reply& r : replies) r.rc = kDeadlineExceeded;
     } else {
-      replies = session_->DeleteMany(paths, deadline);
+      replies = DeleteMany(session_.get(), paths, deadline);
     }
     for (size_t i = 0; i < paths.size(); ++i) {
       int rc = replies[i].rc;
@@ -290,15 +290,15 @@ void ZkBackend::ExpireLeases() {
 void ZkBackend::CheckHeld() {
   std::vector<HeldInstances::Name> names = held_.TakeChecks();
   if (names.empty()) return;
-  std::vector<Session::Read> reads;
+  std::vector<Read> reads;
   reads.reserve(names.size());
   for (const auto& name : names) {
-    reads.push_back(Session::Read{Session::ReadOp::kExists, layout_.Instance(name.service, name.id)});
+    reads.push_back(Read{ReadOp::kExists, layout_.Instance(name.service, name.id)});
   }
   const int64_t own = session_->session_id();
   // Each exists sets a watch: whatever happens to the node from now on
   // flags it again (OnNodeEvent).
-  std::vector<Reply> replies = session_->ReadMany(reads, /*watch=*/true, Deadline::After(options_.timeout, &stopping_));
+  std::vector<Reply> replies = ReadMany(session_.get(), reads, /*watch=*/true, Deadline::After(options_.timeout, &stopping_));
   for (size_t i = 0; i < names.size() && !stopping_.load(); ++i) {
     const Reply& r = replies[i];
     if (r.rc == ZOK && r.stat.ephemeralOwner == own) continue;  // ours, as it should be

@@ -41,6 +41,7 @@
 #include "layout.h"
 #include "options.h"
 #include "service_cache.h"
+#include "requests.h"
 #include "session.h"
 
 namespace kreg {

@@ -28,12 +28,12 @@ int CreateBatcher::CreateEphemeral(const std::string& path, const std::string& d
     lock.unlock();
     int rc;
     if (batch.size() == 1) {
-      rc = session_->Create(*batch[0]->path, *batch[0]->data, ZOO_EPHEMERAL, deadline).rc;
+      rc = Create(session_, *batch[0]->path, *batch[0]->data, ZOO_EPHEMERAL, deadline).rc;
     } else {
       std::vector<std::pair<std::string, std::string>> nodes;
       nodes.reserve(batch.size());
       for (const Request* r : batch) nodes.emplace_back(*r->path, *r->data);
-      rc = session_->CreateAll(nodes, ZOO_EPHEMERAL, deadline);
+      rc = CreateAll(session_, nodes, ZOO_EPHEMERAL, deadline);
     }
     lock.lock();
     for (Request* r : batch) {

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 
+#include "requests.h"
 #include "session.h"
 
 namespace kreg {

@@ -126,7 +126,7 @@ Status DirectoryGuard::CheckOnce(const std::vector<std::string>& dirs, const Dea
   size_t first_missing = dirs.size();
   for (size_t i = 0; i < dirs.size(); ++i) {
     if (Verified(dirs[i])) continue;
-    Reply r = session_->GetAcl(dirs[i], deadline);
+    Reply r = GetAcl(session_, dirs[i], deadline);
     if (r.rc == ZNONODE) {
       first_missing = i;  // and so is every directory below it
       break;
@@ -140,7 +140,7 @@ Status DirectoryGuard::CheckOnce(const std::vector<std::string>& dirs, const Dea
   }
   for (const Verdict& v : found) {
     if (!v.open_to.empty()) {
-      int rc = session_->SetOwnAcl(v.dir, v.aversion, deadline).rc;
+      int rc = SetOwnAcl(session_, v.dir, v.aversion, deadline).rc;
       if (rc == ZBADVERSION || rc == ZNONODE) {
         *changed = true;
         return Status::OK();
@@ -167,7 +167,7 @@ Status DirectoryGuard::CheckOnce(const std::vector<std::string>& dirs, const Dea
 }
 
 void DirectoryGuard::WarnAboutForeignNodes(const std::string& dir, const Deadline& deadline) {
-  Reply children = session_->GetChildren(dir, false, deadline);
+  Reply children = GetChildren(session_, dir, false, deadline);
   if (children.rc != ZOK) return;
   std::sort(children.children.begin(), children.children.end());
   if (children.children.size() > kMaxNodesChecked) {
@@ -178,7 +178,7 @@ void DirectoryGuard::WarnAboutForeignNodes(const std::string& dir, const Deadlin
   }
   for (const std::string& child : children.children) {
     const std::string path = dir + "/" + child;
-    Reply acl = session_->GetAcl(path, deadline);
+    Reply acl = GetAcl(session_, path, deadline);
     if (acl.rc != ZOK) continue;
     bool ours = std::any_of(acl.acl.begin(), acl.acl.end(),
                             [&](const AclEntry& e) { return Names(e, digest_id_); });

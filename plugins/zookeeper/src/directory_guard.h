@@ -43,6 +43,7 @@
 #include "kreg/status.hpp"
 #include "layout.h"
 #include "options.h"
+#include "requests.h"
 #include "session.h"
 
 namespace kreg {

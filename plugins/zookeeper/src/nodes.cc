@@ -11,15 +11,15 @@ namespace zk {
 
 int CreateWithParents(Session* session, const std::string& path, const std::string& data, int flags,
                       const Deadline& deadline) {
-  int rc = session->Create(path, data, flags, deadline).rc;
+  int rc = Create(session, path, data, flags, deadline).rc;
   if (rc != ZNONODE) return rc;
   std::vector<std::string> missing;
   for (std::string p = ParentPath(path); p != "/"; p = ParentPath(p)) missing.push_back(p);
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    int prc = session->Create(*it, "", 0, deadline).rc;
+    int prc = Create(session, *it, "", 0, deadline).rc;
     if (prc != ZOK && prc != ZNODEEXISTS) return prc;
   }
-  return session->Create(path, data, flags, deadline).rc;
+  return Create(session, path, data, flags, deadline).rc;
 }
 
 Status CreateOwnedEphemeral(Session* session, const std::string& path, const std::string& data,
@@ -34,7 +34,7 @@ Status CreateOwnedEphemeral(Session* session, const std::string& path, const std
       return Status::OK();
     }
     if (rc != ZNODEEXISTS) return ZkStatus(rc, "create", path);
-    Reply existing = session->Exists(path, false, deadline);
+    Reply existing = Exists(session, path, false, deadline);
     if (existing.rc == ZNONODE) continue;
     if (existing.rc != ZOK) return ZkStatus(existing.rc, "exists", path);
     const int64_t owner = existing.stat.ephemeralOwner;
@@ -47,7 +47,7 @@ Status CreateOwnedEphemeral(Session* session, const std::string& path, const std
       *other_owner = owner;
       return Status::OK();
     }
-    int del = session->Delete(path, existing.stat.version, deadline).rc;
+    int del = Delete(session, path, existing.stat.version, deadline).rc;
     if (del != ZOK && del != ZNONODE && del != ZBADVERSION) return ZkStatus(del, "delete stale", path);
   }
   return Status::Unavailable("zookeeper create " + path +
@@ -112,7 +112,7 @@ ReadResult DecodePropertyReply(const Reply& reply, const plugin::Logger& log, co
 ReadResult ReadProperty(Session* session, const plugin::Logger& log, const std::string& path,
                         const std::string& service, bool watch, const Deadline& deadline, Property* out,
                         Stat* stat, Status* error) {
-  return DecodePropertyReply(session->Get(path, watch, deadline), log, path, service, out, stat, error);
+  return DecodePropertyReply(Get(session, path, watch, deadline), log, path, service, out, stat, error);
 }
 
 }  // namespace zk

@@ -8,6 +8,7 @@
 #include "kreg/plugin.hpp"
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
+#include "requests.h"
 #include "session.h"
 
 namespace kreg {

@@ -45,6 +45,7 @@
 #include "kreg/types.hpp"
 #include "layout.h"
 #include "service_nodes.h"
+#include "requests.h"
 #include "session.h"
 
 namespace kreg {

@@ -36,7 +36,7 @@ Service ServiceNodes::ToService(const std::string& service) const {
 
 Status ServiceReader::ReadAll(const std::string& service, const Deadline& deadline, ServiceNodes* out) const {
   const std::string path = layout_->Service(service);
-  Reply node = session_->Exists(path, watch_, deadline);
+  Reply node = Exists(session_, path, watch_, deadline);
   if (node.rc == ZNONODE) {
     return Status::NotFound("service \"" + service + "\" does not exist (no znode " + path + ")");
   }
@@ -52,9 +52,9 @@ Status ServiceReader::ReadAll(const std::string& service, const Deadline& deadli
 
 Reply ServiceReader::ReadOrWatchCreation(const std::string& path, bool children, const Deadline& deadline) const {
   for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
-    Reply r = children ? session_->GetChildren(path, watch_, deadline) : session_->Get(path, watch_, deadline);
+    Reply r = children ? GetChildren(session_, path, watch_, deadline) : Get(session_, path, watch_, deadline);
     if (r.rc != ZNONODE || !watch_) return r;
-    Reply e = session_->Exists(path, true, deadline);
+    Reply e = Exists(session_, path, true, deadline);
     if (e.rc == ZNONODE) return r;  // the exists-watch reports its creation
     if (e.rc != ZOK) return e;
   }
@@ -97,7 +97,7 @@ Status ServiceReader::ReadInstances(const std::string& service, const std::vecto
   std::vector<std::string> paths;
   paths.reserve(ids.size());
   for (const std::string& id : ids) paths.push_back(layout_->Instance(service, id));
-  return ApplyInstances(service, ids, paths, session_->GetMany(paths, watch_, deadline), nodes);
+  return ApplyInstances(service, ids, paths, GetMany(session_, paths, watch_, deadline), nodes);
 }
 
 Status ServiceReader::ApplyInstances(const std::string& service, const std::vector<std::string>& ids,
@@ -129,7 +129,7 @@ Status ServiceReader::ApplyInstances(const std::string& service, const std::vect
 
 Status ServiceReader::ReadProperty(const std::string& service, const Deadline& deadline, ServiceNodes* nodes) const {
   Reply property = ReadOrWatchCreation(layout_->Property(service), false, deadline);
-  return ApplyProperty(service, property, session_->Exists(layout_->PropertyDir(service), false, deadline), nodes);
+  return ApplyProperty(service, property, Exists(session_, layout_->PropertyDir(service), false, deadline), nodes);
 }
 
 Status ServiceReader::ApplyProperty(const std::string& service, const Reply& property, const Reply& dir,
@@ -160,9 +160,9 @@ Status ServiceReader::ApplyProperty(const std::string& service, const Reply& pro
 
 Status ServiceReader::ReadServices(const std::vector<std::string>& services, const Deadline& deadline,
                                    std::vector<std::pair<std::string, ServiceNodes>>* out) const {
-  using Op = Session::ReadOp;
+  using Op = ReadOp;
   constexpr size_t kReadsPerService = 4;
-  std::vector<Session::Read> reads;
+  std::vector<Read> reads;
   reads.reserve(services.size() * kReadsPerService);
   for (const std::string& service : services) {
     reads.push_back({Op::kExists, layout_->Service(service)});
@@ -170,7 +170,7 @@ Status ServiceReader::ReadServices(const std::vector<std::string>& services, con
     reads.push_back({Op::kGet, layout_->Property(service)});
     reads.push_back({Op::kExists, layout_->PropertyDir(service)});
   }
-  std::vector<Reply> own = session_->ReadMany(reads, false, deadline);
+  std::vector<Reply> own = ReadMany(session_, reads, false, deadline);
 
   std::vector<std::pair<std::string, ServiceNodes>> found;
   std::vector<std::vector<std::string>> ids;
@@ -189,7 +189,7 @@ Status ServiceReader::ReadServices(const std::vector<std::string>& services, con
     ids.push_back(std::move(unknown));
   }
 
-  std::vector<Reply> replies = session_->GetMany(paths, false, deadline);
+  std::vector<Reply> replies = GetMany(session_, paths, false, deadline);
   size_t next = 0;
   for (size_t i = 0; i < found.size(); ++i) {
     const size_t n = ids[i].size();

@@ -19,6 +19,7 @@
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
 #include "layout.h"
+#include "requests.h"
 #include "session.h"
 
 namespace kreg {

@@ -5,133 +5,13 @@
 #include <cstring>
 #include <utility>
 
+#include "completion.h"
 #include "status.h"
 
 namespace kreg {
 namespace zk {
 
 namespace {
-
-// Requests awaited together: one, or a pipelined batch. Shared by the
-// waiting caller and the client's completions (each owns a heap Slot
-// naming its reply, freed when it runs), so a caller that gave up at its
-// deadline leaves nothing dangling. The caller is woken once, when the
-// last reply is in, not once per reply.
-struct Pending {
-  explicit Pending(size_t n) : replies(n), done(n, false), remaining(n) {}
-  // Buffers the client writes into until the completion runs.
-  std::shared_ptr<void> request_state;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<Reply> replies;
-  std::vector<bool> done;
-  size_t remaining;
-};
-
-using PendingRef = std::shared_ptr<Pending>;
-
-struct Slot {
-  PendingRef pending;
-  size_t index;
-};
-
-// The completion context for reply `index` of `pending`.
-const void* NewSlot(const PendingRef& pending, size_t index) { return new Slot{pending, index}; }
-void DeleteSlot(const void* ctx) { delete static_cast<const Slot*>(ctx); }
-
-template <typename Fill>
-void Complete(const void* ctx, int rc, Fill fill) {
-  std::unique_ptr<const Slot> slot(static_cast<const Slot*>(ctx));
-  Pending& p = *slot->pending;
-  bool last;
-  {
-    std::lock_guard<std::mutex> lock(p.mu);
-    Reply& reply = p.replies[slot->index];
-    reply.rc = rc;
-    if (rc == ZOK) fill(&reply);
-    p.done[slot->index] = true;
-    last = --p.remaining == 0;
-  }
-  if (last) p.cv.notify_all();
-}
-
-void DataDone(int rc, const char* value, int value_len, const Stat* stat, const void* ctx) {
-  Complete(ctx, rc, [&](Reply* r) {
-    if (value != nullptr && value_len > 0) r->data.assign(value, static_cast<size_t>(value_len));
-    if (stat != nullptr) r->stat = *stat;
-  });
-}
-
-void ChildrenDone(int rc, const String_vector* strings, const Stat* stat, const void* ctx) {
-  Complete(ctx, rc, [&](Reply* r) {
-    if (strings != nullptr) {
-      r->children.reserve(static_cast<size_t>(strings->count));
-      for (int32_t i = 0; i < strings->count; ++i) r->children.emplace_back(strings->data[i]);
-    }
-    if (stat != nullptr) r->stat = *stat;
-  });
-}
-
-void StatDone(int rc, const Stat* stat, const void* ctx) {
-  Complete(ctx, rc, [&](Reply* r) {
-    if (stat != nullptr) r->stat = *stat;
-  });
-}
-
-void AclDone(int rc, ACL_vector* acl, Stat* stat, const void* ctx) {
-  Complete(ctx, rc, [&](Reply* r) {
-    if (acl != nullptr) {
-      for (int32_t i = 0; i < acl->count; ++i) {
-        const ACL& a = acl->data[i];
-        r->acl.push_back(AclEntry{a.perms, a.id.scheme, a.id.id});
-      }
-    }
-    if (stat != nullptr) r->stat = *stat;
-  });
-}
-
-void StringDone(int rc, const char*, const void* ctx) {
-  Complete(ctx, rc, [](Reply*) {});
-}
-
-void VoidDone(int rc, const void* ctx) {
-  Complete(ctx, rc, [](Reply*) {});
-}
-
-// Waits for every reply of `p` until `deadline`; the ones still missing
-// then are kDeadlineExceeded. A request that could not be issued must have
-// been counted off (Abandon) first.
-std::vector<Reply> Await(Pending& p, const Deadline& deadline) {
-  std::unique_lock<std::mutex> lock(p.mu);
-  while (p.remaining != 0 && !deadline.passed()) p.cv.wait_for(lock, std::chrono::milliseconds(50));
-  if (p.remaining == 0) return std::move(p.replies);  // no completion writes any more
-  std::vector<Reply> replies(p.replies.size());
-  for (size_t i = 0; i < replies.size(); ++i) {
-    if (p.done[i]) {
-      replies[i] = p.replies[i];
-    } else {
-      replies[i].rc = kDeadlineExceeded;
-    }
-  }
-  return replies;
-}
-
-// Reply `index` of `p` will never complete: the client refused the request
-// with `rc`.
-void Abandon(Pending& p, size_t index, int rc) {
-  std::lock_guard<std::mutex> lock(p.mu);
-  p.replies[index].rc = rc;
-  p.done[index] = true;
-  --p.remaining;
-}
-
-// Sleeps `d`, or less if the deadline comes first.
-void SleepUntilAtMost(std::chrono::milliseconds d, const Deadline& deadline) {
-  auto until = std::min(Clock::now() + d, deadline.at);
-  while (Clock::now() < until && !deadline.passed()) {
-    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(20), until - Clock::now()));
-  }
-}
 
 char kAuthScheme[] = "auth";
 char kAuthId[] = "";
@@ -195,14 +75,14 @@ Status Session::Connect(const Deadline& deadline, zhandle_t** out, std::unique_p
     return s;
   };
   // Queued now, the credentials go out with the connection.
-  PendingRef auth;
+  std::shared_ptr<PendingCall> auth;
   if (!options_.username.empty()) {
-    auth = std::make_shared<Pending>(1);
+    auth = PendingCall::Make(1);
     std::string cert = options_.username + ":" + options_.password;
-    const void* ctx = NewSlot(auth, 0);
+    const void* ctx = auth->Context(0);
     int rc = zoo_add_auth(zh, "digest", cert.data(), static_cast<int>(cert.size()), &VoidDone, ctx);
     if (rc != ZOK) {
-      DeleteSlot(ctx);
+      DeleteContext(ctx);
       return fail(Status::PermissionDenied("zookeeper digest authentication as \"" + options_.username +
                                            "\" could not be sent: " + ZkErrorText(rc)));
     }
@@ -225,7 +105,7 @@ Status Session::Connect(const Deadline& deadline, zhandle_t** out, std::unique_p
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   if (auth != nullptr) {
-    Reply r = Await(*auth, deadline)[0];
+    Reply r = auth->Await(deadline)[0];
     if (r.rc != ZOK) {
       return fail(Status::PermissionDenied("zookeeper digest authentication as \"" + options_.username +
                                            "\" failed: " + ZkErrorText(r.rc)));
@@ -354,167 +234,9 @@ bool Session::connected() {
   return connected_;
 }
 
-Reply Session::Call(const Issue& issue, const Deadline& deadline) {
-  auto backoff = std::chrono::milliseconds(10);
-  for (;;) {
-    auto pending = std::make_shared<Pending>(1);
-    {
-      std::shared_lock<std::shared_mutex> lock(handle_mu_);
-      const void* ctx = NewSlot(pending, 0);
-      int rc = zh_ == nullptr ? ZCLOSING : issue(zh_, ctx);
-      if (rc != ZOK) {
-        DeleteSlot(ctx);  // the completion will not run
-        Abandon(*pending, 0, rc);
-      }
-    }
-    Reply reply = std::move(Await(*pending, deadline)[0]);
-    if (!IsRetryable(reply.rc) || deadline.passed()) return reply;
-    WaitConnected(deadline);
-    SleepUntilAtMost(backoff, deadline);
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(250));
-  }
-}
-
-Reply Session::Get(const std::string& path, bool watch, const Deadline& deadline) {
-  return ReadOne(Read{ReadOp::kGet, path}, watch, deadline);
-}
-
-int Session::IssueRead(zhandle_t* zh, const Read& read, bool watch, const void* ctx) {
-  switch (read.op) {
-    case ReadOp::kGet:
-      return zoo_aget(zh, read.path.c_str(), watch, &DataDone, ctx);
-    case ReadOp::kGetChildren:
-      return zoo_aget_children2(zh, read.path.c_str(), watch, &ChildrenDone, ctx);
-    case ReadOp::kExists:
-      return zoo_aexists(zh, read.path.c_str(), watch, &StatDone, ctx);
-  }
-  return ZBADARGUMENTS;
-}
-
-Reply Session::ReadOne(const Read& read, bool watch, const Deadline& deadline) {
-  return Call([&](zhandle_t* zh, const void* ctx) { return IssueRead(zh, read, watch, ctx); }, deadline);
-}
-
-std::vector<Reply> Session::CallMany(size_t n, const IssueNth& issue, const Deadline& deadline) {
-  auto pending = std::make_shared<Pending>(n);
-  {
-    std::shared_lock<std::shared_mutex> lock(handle_mu_);
-    for (size_t i = 0; i < n; ++i) {
-      const void* ctx = NewSlot(pending, i);
-      int rc = zh_ == nullptr ? ZCLOSING : issue(i, zh_, ctx);
-      if (rc != ZOK) {
-        DeleteSlot(ctx);
-        Abandon(*pending, i, rc);
-      }
-    }
-  }
-  std::vector<Reply> replies = Await(*pending, deadline);
-  for (size_t i = 0; i < n; ++i) {
-    // A failure the single request would retry is retried the same way.
-    if (IsRetryable(replies[i].rc) && !deadline.passed()) {
-      replies[i] = Call([&](zhandle_t* zh, const void* ctx) { return issue(i, zh, ctx); }, deadline);
-    }
-  }
-  return replies;
-}
-
-std::vector<Reply> Session::ReadMany(const std::vector<Read>& reads, bool watch, const Deadline& deadline) {
-  return CallMany(
-      reads.size(), [&](size_t i, zhandle_t* zh, const void* ctx) { return IssueRead(zh, reads[i], watch, ctx); },
-      deadline);
-}
-
-std::vector<Reply> Session::GetMany(const std::vector<std::string>& paths, bool watch, const Deadline& deadline) {
-  std::vector<Read> reads;
-  reads.reserve(paths.size());
-  for (const std::string& path : paths) reads.push_back(Read{ReadOp::kGet, path});
-  return ReadMany(reads, watch, deadline);
-}
-
-Reply Session::GetChildren(const std::string& path, bool watch, const Deadline& deadline) {
-  return ReadOne(Read{ReadOp::kGetChildren, path}, watch, deadline);
-}
-
-Reply Session::Exists(const std::string& path, bool watch, const Deadline& deadline) {
-  return ReadOne(Read{ReadOp::kExists, path}, watch, deadline);
-}
-
-Reply Session::Create(const std::string& path, const std::string& data, int flags, const Deadline& deadline) {
-  return Call(
-      [&](zhandle_t* zh, const void* ctx) {
-        return zoo_acreate(zh, path.c_str(), data.data(), static_cast<int>(data.size()), acl_, flags,
-                           &StringDone, ctx);
-      },
-      deadline);
-}
-
-int Session::CreateAll(const std::vector<std::pair<std::string, std::string>>& nodes, int flags,
-                       const Deadline& deadline) {
-  struct Multi {
-    std::vector<zoo_op_t> ops;
-    std::vector<zoo_op_result_t> results;
-    std::vector<std::string> created;  // the client writes each created path here
-  };
-  auto multi = std::make_shared<Multi>();
-  multi->ops.resize(nodes.size());
-  multi->results.resize(nodes.size());
-  multi->created.resize(nodes.size());
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const auto& [path, data] = nodes[i];
-    multi->created[i].resize(path.size() + 1);
-    zoo_create_op_init(&multi->ops[i], path.c_str(), data.data(), static_cast<int>(data.size()), acl_, flags,
-                       multi->created[i].data(), static_cast<int>(multi->created[i].size()));
-  }
-  auto pending = std::make_shared<Pending>(1);
-  pending->request_state = multi;
-  {
-    std::shared_lock<std::shared_mutex> lock(handle_mu_);
-    const void* ctx = NewSlot(pending, 0);
-    int rc = zh_ == nullptr ? ZCLOSING
-                            : zoo_amulti(zh_, static_cast<int>(nodes.size()), multi->ops.data(),
-                                         multi->results.data(), &VoidDone, ctx);
-    if (rc != ZOK) {
-      DeleteSlot(ctx);
-      return rc;
-    }
-  }
-  // A multi that fails answers with the code of its first failed operation.
-  return Await(*pending, deadline)[0].rc;
-}
-
-Reply Session::Set(const std::string& path, const std::string& data, int version, const Deadline& deadline) {
-  return Call(
-      [&](zhandle_t* zh, const void* ctx) {
-        return zoo_aset(zh, path.c_str(), data.data(), static_cast<int>(data.size()), version, &StatDone, ctx);
-      },
-      deadline);
-}
-
-Reply Session::Delete(const std::string& path, int version, const Deadline& deadline) {
-  return Call(
-      [&](zhandle_t* zh, const void* ctx) { return zoo_adelete(zh, path.c_str(), version, &VoidDone, ctx); },
-      deadline);
-}
-
-Reply Session::GetAcl(const std::string& path, const Deadline& deadline) {
-  return Call([&](zhandle_t* zh, const void* ctx) { return zoo_aget_acl(zh, path.c_str(), &AclDone, ctx); },
-              deadline);
-}
-
-Reply Session::SetOwnAcl(const std::string& path, int aversion, const Deadline& deadline) {
-  return Call(
-      [&](zhandle_t* zh, const void* ctx) {
-        // The client only serializes the vector; its API is not const-correct.
-        return zoo_aset_acl(zh, path.c_str(), aversion, const_cast<ACL_vector*>(acl_), &VoidDone, ctx);
-      },
-      deadline);
-}
-
-std::vector<Reply> Session::DeleteMany(const std::vector<std::string>& paths, const Deadline& deadline) {
-  return CallMany(
-      paths.size(),
-      [&](size_t i, zhandle_t* zh, const void* ctx) { return zoo_adelete(zh, paths[i].c_str(), -1, &VoidDone, ctx); },
-      deadline);
+int Session::Issue(const std::function<int(zhandle_t* zh)>& issue) {
+  std::shared_lock<std::shared_mutex> lock(handle_mu_);
+  return zh_ == nullptr ? ZCLOSING : issue(zh_);
 }
 
 }  // namespace zk

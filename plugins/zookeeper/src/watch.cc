@@ -198,10 +198,10 @@ ZkWatch::Step ZkWatch::SyncRoot(Dirty* work, const Deadline& deadline) {
   const std::string& root = layout_->root();
   Reply r;
   for (int attempt = 0;; ++attempt) {
-    r = session_->GetChildren(root, true, deadline);
+    r = GetChildren(session_, root, true, deadline);
     if (r.rc != ZNONODE) break;
     // getChildren leaves no watch on a missing node; exists does.
-    Reply e = session_->Exists(root, true, deadline);
+    Reply e = Exists(session_, root, true, deadline);
     if (e.rc == ZNONODE) break;
     if (e.rc != ZOK) return Fail(ZkStatus(e.rc, "exists", root));
     if (attempt + 1 == kReadAttempts) return Step::kDone;  // the exists watch will tell
@@ -237,9 +237,9 @@ ZkWatch::Step ZkWatch::SyncInstances(const std::string& service, bool full, cons
   const std::string dir = layout_->InstanceDir(service);
   Reply r;
   for (int attempt = 0;; ++attempt) {
-    r = session_->GetChildren(dir, true, deadline);
+    r = GetChildren(session_, dir, true, deadline);
     if (r.rc != ZNONODE) break;
-    Reply e = session_->Exists(dir, true, deadline);
+    Reply e = Exists(session_, dir, true, deadline);
     if (e.rc == ZNONODE) break;
     if (e.rc != ZOK) return Fail(ZkStatus(e.rc, "exists", dir));
     if (attempt + 1 == kReadAttempts) return Step::kDone;
@@ -283,7 +283,7 @@ ZkWatch::Step ZkWatch::SyncInstances(const std::string& service, bool full, cons
     ids.push_back(id);
     paths.push_back(layout_->Instance(service, id));
   }
-  std::vector<Reply> replies = session_->GetMany(paths, true, deadline);
+  std::vector<Reply> replies = GetMany(session_, paths, true, deadline);
 
   // Every record is decoded before any is kept: the long-lived records
   // then lie apart from the decoding's short-lived allocations, whose
@@ -326,7 +326,7 @@ ZkWatch::Step ZkWatch::SyncInstance(const std::string& service, const std::strin
   if (old == state.instances.end() && skipped == state.skipped.end()) return Step::kDone;
   if (skipped != state.skipped.end() && skipped->second == 0) return Step::kDone;  // invalid name
   const std::string path = layout_->Instance(service, id);
-  Reply reply = session_->Get(path, true, deadline);
+  Reply reply = Get(session_, path, true, deadline);
   Instance instance;
   Stat stat;
   Status error;
@@ -356,12 +356,12 @@ ZkWatch::Step ZkWatch::SyncProperty(const std::string& service, const Deadline& 
   ReadResult result;
   Reply dir;  // its pzxid is all a deleted property leaves
   for (int attempt = 0;; ++attempt) {
-    using Op = Session::ReadOp;
-    std::vector<Reply> replies = session_->ReadMany({{Op::kGet, path}, {Op::kExists, dir_path}}, true, deadline);
+    using Op = ReadOp;
+    std::vector<Reply> replies = ReadMany(session_, {{Op::kGet, path}, {Op::kExists, dir_path}}, true, deadline);
     dir = std::move(replies[1]);
     result = DecodePropertyReply(replies[0], log_, path, service, &property, &stat, &error);
     if (result != ReadResult::kMissing) break;
-    Reply e = session_->Exists(path, true, deadline);
+    Reply e = Exists(session_, path, true, deadline);
     if (e.rc == ZNONODE) break;
     if (e.rc != ZOK) return Fail(ZkStatus(e.rc, "exists", path));
     if (attempt + 1 == kReadAttempts) return Step::kDone;

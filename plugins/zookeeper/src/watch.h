@@ -47,6 +47,7 @@
 #include "kreg/plugin.hpp"
 #include "layout.h"
 #include "nodes.h"
+#include "requests.h"
 #include "session.h"
 
 namespace kreg {
