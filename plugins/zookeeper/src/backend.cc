@@ -9,6 +9,7 @@
 #include "kreg/validate.hpp"
 #include "nodes.h"
 #include "status.h"
+#include "service_nodes.h"
 #include "watch.h"
 
 namespace kreg {
@@ -40,7 +41,8 @@ ZkBackend::ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr
       log_(log),
       layout_(options.root),
       session_(std::move(session)),
-      cache_(new ServiceCache(session_.get(), &layout_, log, options.timeout)),
+      mirror_(NodeMirror::Start(session_.get(), &layout_, log, options.timeout)),
+      cache_(new ServiceCache(mirror_.get(), &layout_)),
       batcher_(session_.get()),
       directories_(session_.get(), &layout_, options, log) {
   session_->Subscribe(this);
@@ -56,6 +58,8 @@ ZkBackend::~ZkBackend() {
   maintain_cv_.notify_all();
   maintainer_.join();
   cache_.reset();
+  mirror_->Stop();
+  mirror_.reset();
   session_.reset();
 }
 
@@ -190,7 +194,7 @@ Status ZkBackend::ListServices(std::vector<Service>* out) {
   for (const std::string& name : root.children) {
     if (!layout_.Reserved(name) && ValidateName("service name", name).ok()) names.push_back(name);
   }
-  const ServiceReader reader(session_.get(), &layout_, log_, /*watch=*/false);
+  const ServiceReader reader(session_.get(), &layout_, log_);
   std::vector<std::pair<std::string, ServiceNodes>> read;
   // A listing reads the whole tree: it gets the timeout once per service.
   Status s = reader.ReadServices(names, Deadline::After(options_.timeout * std::max<size_t>(1, names.size())), &read);
@@ -219,7 +223,7 @@ Status ZkBackend::SetProperty(const Property& property) {
 }
 
 Status ZkBackend::Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_ptr<plugin::WatchSource>* source) {
-  return ZkWatch::Start(session_.get(), &layout_, log_, options_.timeout, std::move(sink), source);
+  return ZkWatch::Start(mirror_, std::move(sink), source);
 }
 
 void ZkBackend::Maintain() {

@@ -5,7 +5,8 @@
 // service only looks it up, see service_cache.h); one maintenance thread
 // ends lapsed leases (deleting their nodes, pipelined) and keeps every held
 // instance's node there; the Session's own threads renew the session; each
-// watch has a thread of its own (watch.h).
+// node mirror (node_mirror.h) answers notifications on the client's
+// completion thread and retries failed reads on a thread of its own.
 //
 // Held nodes: each held node carries an exists watch, set by the
 // maintenance thread after every write and every notification (the event
@@ -40,6 +41,7 @@
 #include "kreg/plugin.hpp"
 #include "layout.h"
 #include "options.h"
+#include "node_mirror.h"
 #include "service_cache.h"
 #include "requests.h"
 #include "session.h"
@@ -85,6 +87,7 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   const plugin::Logger log_;
   const Layout layout_;
   std::unique_ptr<Session> session_;
+  std::shared_ptr<NodeMirror> mirror_;  // under the cache and every watch
   std::unique_ptr<ServiceCache> cache_;
   CreateBatcher batcher_;  // the first create of each instance
   DirectoryGuard directories_;  // checked before writing under them

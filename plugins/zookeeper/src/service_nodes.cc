@@ -12,14 +12,6 @@
 namespace kreg {
 namespace zk {
 
-namespace {
-
-// A node that vanishes and reappears between our requests is read again,
-// a few times at most, before its watch is left to report it.
-constexpr int kReadAttempts = 3;
-
-}  // namespace
-
 Service ServiceNodes::ToService(const std::string& service) const {
   Service out;
   out.service_name = service;
@@ -32,41 +24,6 @@ Service ServiceNodes::ToService(const std::string& service) const {
   if (has_property) format::MergeProperty(property, &out);
   out.version = ServiceVersion(instance_dir_pzxid, property_dir_pzxid, property.version, max_instance_mzxid);
   return out;
-}
-
-Status ServiceReader::ReadAll(const std::string& service, const Deadline& deadline, ServiceNodes* out) const {
-  const std::string path = layout_->Service(service);
-  Reply node = Exists(session_, path, watch_, deadline);
-  if (node.rc == ZNONODE) {
-    return Status::NotFound("service \"" + service + "\" does not exist (no znode " + path + ")");
-  }
-  if (node.rc != ZOK) return ZkStatus(node.rc, "read", path);
-  ServiceNodes nodes;
-  std::vector<std::string> ids;
-  Status s = ReadInstanceDir(service, deadline, &nodes, &ids);
-  if (s.ok()) s = ReadInstances(service, ids, deadline, &nodes);
-  if (s.ok()) s = ReadProperty(service, deadline, &nodes);
-  if (s.ok()) *out = std::move(nodes);
-  return s;
-}
-
-Reply ServiceReader::ReadOrWatchCreation(const std::string& path, bool children, const Deadline& deadline) const {
-  for (int attempt = 0; attempt < kReadAttempts; ++attempt) {
-    Reply r = children ? GetChildren(session_, path, watch_, deadline) : Get(session_, path, watch_, deadline);
-    if (r.rc != ZNONODE || !watch_) return r;
-    Reply e = Exists(session_, path, true, deadline);
-    if (e.rc == ZNONODE) return r;  // the exists-watch reports its creation
-    if (e.rc != ZOK) return e;
-  }
-  Reply flapping;  // created and deleted under every read: give up this time
-  flapping.rc = kDeadlineExceeded;
-  return flapping;
-}
-
-Status ServiceReader::ReadInstanceDir(const std::string& service, const Deadline& deadline, ServiceNodes* nodes,
-                                      std::vector<std::string>* unknown) const {
-  return ApplyInstanceDir(service, ReadOrWatchCreation(layout_->InstanceDir(service), true, deadline), nodes,
-                          unknown);
 }
 
 Status ServiceReader::ApplyInstanceDir(const std::string& service, const Reply& r, ServiceNodes* nodes,
@@ -90,14 +47,6 @@ Status ServiceReader::ApplyInstanceDir(const std::string& service, const Reply& 
     unknown->push_back(id);
   }
   return Status::OK();
-}
-
-Status ServiceReader::ReadInstances(const std::string& service, const std::vector<std::string>& ids,
-                                    const Deadline& deadline, ServiceNodes* nodes) const {
-  std::vector<std::string> paths;
-  paths.reserve(ids.size());
-  for (const std::string& id : ids) paths.push_back(layout_->Instance(service, id));
-  return ApplyInstances(service, ids, paths, GetMany(session_, paths, watch_, deadline), nodes);
 }
 
 Status ServiceReader::ApplyInstances(const std::string& service, const std::vector<std::string>& ids,
@@ -125,11 +74,6 @@ Status ServiceReader::ApplyInstances(const std::string& service, const std::vect
     }
   }
   return Status::OK();
-}
-
-Status ServiceReader::ReadProperty(const std::string& service, const Deadline& deadline, ServiceNodes* nodes) const {
-  Reply property = ReadOrWatchCreation(layout_->Property(service), false, deadline);
-  return ApplyProperty(service, property, Exists(session_, layout_->PropertyDir(service), false, deadline), nodes);
 }
 
 Status ServiceReader::ApplyProperty(const std::string& service, const Reply& property, const Reply& dir,

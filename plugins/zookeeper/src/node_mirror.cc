@@ -1,0 +1,676 @@
+#include "node_mirror.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "kreg/events.hpp"
+#include "kreg/validate.hpp"
+#include "status.h"
+
+namespace kreg {
+namespace zk {
+
+namespace {
+
+// A node that vanishes and reappears between our requests is read again,
+// a few times at most, before its watch is left to report it.
+constexpr int kReadAttempts = 3;
+
+// Pause between rounds of retries, so a failing server is not hammered.
+constexpr std::chrono::milliseconds kRetryPause{100};
+
+// The events keys went through, made into one event per key that takes a
+// consumer from what it had before the first to what the last says: its
+// type says whether the key existed before and after, its data is the
+// last. A key created and deleted in between has none.
+std::vector<WatchEvent> OneEventPerKey(std::vector<WatchEvent> events) {
+  struct Slot {
+    WatchEvent event;
+    bool existed_before;
+  };
+  std::vector<Slot> slots;
+  std::map<std::tuple<std::string, EventInfo, std::string>, size_t> slot_of;
+  for (WatchEvent& e : events) {
+    auto key = std::make_tuple(e.service_name, e.info, e.info == EventInfo::kInstance ? e.instance.id : std::string());
+    auto [at, added] = slot_of.emplace(std::move(key), slots.size());
+    if (added) {
+      const bool existed_before = e.type != EventType::kCreate;
+      slots.push_back(Slot{std::move(e), existed_before});
+      continue;
+    }
+    Slot& slot = slots[at->second];
+    const bool exists_after = e.type != EventType::kDelete;
+    slot.event = std::move(e);
+    slot.event.type = !slot.existed_before ? EventType::kCreate
+                      : exists_after       ? EventType::kModify
+                                           : EventType::kDelete;
+  }
+  std::vector<WatchEvent> out;
+  for (Slot& slot : slots) {
+    const bool exists_after = slot.event.type != EventType::kDelete;
+    if (slot.existed_before || exists_after) out.push_back(std::move(slot.event));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<NodeMirror> NodeMirror::Start(Session* session, const Layout* layout, plugin::Logger log,
+                                              std::chrono::milliseconds timeout) {
+  std::shared_ptr<NodeMirror> mirror(new NodeMirror(session, layout, log, timeout));
+  session->Subscribe(mirror.get());
+  mirror->retry_thread_ = std::thread([m = mirror.get()] { m->RetryLoop(); });
+  return mirror;
+}
+
+NodeMirror::NodeMirror(Session* session, const Layout* layout, plugin::Logger log, std::chrono::milliseconds timeout)
+    : session_(session), layout_(layout), log_(log), timeout_(timeout) {}
+
+void NodeMirror::Stop() {
+  session_->Unsubscribe(this);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    stopping_.store(true);
+    subscribers_.clear();
+  }
+  retry_cv_.notify_all();
+  settled_cv_.notify_all();
+  if (retry_thread_.joinable()) retry_thread_.join();
+}
+
+std::shared_ptr<NodeMirror::Tracked> NodeMirror::Track(const std::string& service) {
+  std::shared_ptr<Tracked>& slot = services_[service];
+  if (slot == nullptr) {
+    slot = std::make_shared<Tracked>();
+    slot->generation = next_generation_++;
+  }
+  return slot;
+}
+
+Status NodeMirror::ReadService(const std::string& service,
+                               const std::function<void(const MirroredService&)>& read) {
+  const Deadline deadline = Deadline::After(timeout_);
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    if (stopped_) return Status::Unavailable("zookeeper: the backend is closing");
+    std::shared_ptr<Tracked> t = Track(service);
+    t->cached = true;
+    if (!t->error.ok()) {
+      Status error = t->error;
+      t->error = Status::OK();
+      t->loaded = false;  // read whole next time
+      return error;
+    }
+    const bool current = t->loaded && t->epoch == session_->connection_epoch();
+    if (Settled(*t) && current) {
+      if (!t->state.exists) {
+        return Status::NotFound("service \"" + service + "\" does not exist (no znode " + layout_->Service(service) +
+                                ")");
+      }
+      read(t->state);
+      return Status::OK();
+    }
+    if (Settled(*t)) LoadService(service, t.get());
+    if (deadline.passed()) {
+      if (!t->failure.ok()) return t->failure;
+      return Status::Timeout("zookeeper: service \"" + service + "\" could not be read within " +
+                             std::to_string(timeout_.count()) + "ms");
+    }
+    settled_cv_.wait_until(lock, std::min(deadline.at, Clock::now() + std::chrono::milliseconds(50)));
+  }
+}
+
+void NodeMirror::Release(const std::string& service) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = services_.find(service);
+  if (it == services_.end()) return;
+  it->second->cached = false;
+  if (!it->second->listed) services_.erase(it);
+}
+
+Status NodeMirror::AddWatch(std::shared_ptr<plugin::EventSink> sink, uint64_t* id) {
+  const Deadline deadline = Deadline::After(timeout_);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!root_watched_) {
+    root_watched_ = true;
+    root_loaded_ = false;
+    root_error_ = Status::OK();
+    ReadRoot(0);
+  }
+  for (;;) {
+    if (stopped_) return Status::Unavailable("zookeeper: the backend is closing");
+    if (!root_error_.ok()) break;
+    bool ready = root_loaded_ && RootSettled();
+    Status service_error;
+    for (const auto& [name, t] : services_) {
+      if (!t->listed) continue;
+      if (!t->error.ok()) service_error = t->error;
+      if (!t->loaded) ready = false;
+    }
+    if (!service_error.ok()) return service_error;
+    if (ready) break;
+    if (deadline.passed()) {
+      if (!root_failure_.ok()) return root_failure_;
+      for (const auto& [name, t] : services_) {
+        if (t->listed && !t->failure.ok()) return t->failure;
+      }
+      return Status::Timeout("zookeeper: the services under " + layout_->root() + " could not be read within " +
+                             std::to_string(timeout_.count()) + "ms");
+    }
+    settled_cv_.wait_until(lock, std::min(deadline.at, Clock::now() + std::chrono::milliseconds(50)));
+  }
+  if (!root_error_.ok()) {
+    Status error = root_error_;
+    if (subscribers_.empty()) root_watched_ = false;
+    return error;
+  }
+  auto subscriber = std::make_unique<Subscriber>();
+  subscriber->id = next_subscriber_++;
+  subscriber->sink = std::move(sink);
+  for (const auto& [name, t] : services_) {
+    if (!t->listed) continue;
+    if (Settled(*t)) {
+      AppendCreates(name, *t, &subscriber->initial);
+    } else {
+      subscriber->waiting.insert(name);
+    }
+  }
+  if (subscriber->waiting.empty()) PushInitial(subscriber.get());
+  *id = subscriber->id;
+  subscribers_.push_back(std::move(subscriber));
+  return Status::OK();
+}
+
+void NodeMirror::RemoveWatch(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
+                                    [&](const std::unique_ptr<Subscriber>& s) { return s->id == id; }),
+                     subscribers_.end());
+  if (!subscribers_.empty() || !root_watched_) return;
+  // The last watch went: only what the cache reads stays mirrored (the
+  // watches left on the rest fire once more, unanswered).
+  root_watched_ = false;
+  ++root_generation_;
+  root_in_flight_ = 0;
+  root_retry_ = false;
+  for (auto it = services_.begin(); it != services_.end();) {
+    it->second->listed = false;
+    it = it->second->cached ? std::next(it) : services_.erase(it);
+  }
+}
+
+void NodeMirror::Issue(ReadOp op, const std::string& path, bool watch, Tracked* t, ReadTag tag) {
+  if (t == nullptr) {
+    ++root_in_flight_;
+    tag.generation = root_generation_;
+  } else {
+    ++t->in_flight;
+    tag.generation = t->generation;
+  }
+  std::shared_ptr<NodeMirror> self = shared_from_this();
+  ReadTag copy = tag;
+  int rc = ReadAsync(session_, Read{op, path}, watch, [self, tag = std::move(copy)](Reply&& reply) {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (!self->stopped_) self->OnReply(tag, std::move(reply));
+  });
+  if (rc != ZOK) {
+    Reply refused;
+    refused.rc = rc;
+    OnReply(tag, std::move(refused));
+  }
+}
+
+void NodeMirror::OnReply(const ReadTag& tag, Reply&& reply) {
+  if (tag.service.empty()) {
+    if (tag.generation != root_generation_ || !root_watched_) return;  // stale
+    switch (tag.kind) {
+      case ReadKind::kRoot:
+        if (reply.rc == ZNONODE) {
+          // getChildren leaves no watch on a missing node; exists does.
+          Issue(ReadOp::kExists, layout_->root(), true, nullptr, ReadTag{ReadKind::kRootExists, "", "", 0, false,
+                                                                          false, tag.attempt});
+        } else if (reply.rc == ZOK) {
+          ApplyRoot(reply);
+        } else {
+          Fail(nullptr, reply.rc, "list", layout_->root());
+        }
+        break;
+      case ReadKind::kRootExists:
+        if (reply.rc == ZNONODE) {
+          ApplyRoot(reply);
+        } else if (reply.rc == ZOK) {
+          if (tag.attempt + 1 < kReadAttempts) ReadRoot(tag.attempt + 1);  // else its exists watch will tell
+        } else {
+          Fail(nullptr, reply.rc, "exists", layout_->root());
+        }
+        break;
+      default:
+        break;
+    }
+    if (--root_in_flight_ == 0) settled_cv_.notify_all();
+    return;
+  }
+  auto found = services_.find(tag.service);
+  if (found == services_.end() || found->second->generation != tag.generation) return;  // stale
+  std::shared_ptr<Tracked> keep = found->second;
+  Tracked* t = keep.get();
+  const std::string& service = tag.service;
+  switch (tag.kind) {
+    case ReadKind::kServiceNode:
+      if (reply.rc == ZOK || reply.rc == ZNONODE) {
+        t->state.exists = reply.rc == ZOK;
+      } else {
+        Fail(t, reply.rc, "read", layout_->Service(service));
+      }
+      break;
+    case ReadKind::kInstanceDir:
+      if (reply.rc == ZNONODE) {
+        ReadTag exists = tag;
+        exists.kind = ReadKind::kInstanceDirExists;
+        Issue(ReadOp::kExists, layout_->InstanceDir(service), true, t, exists);
+      } else if (reply.rc == ZOK) {
+        ApplyInstanceDir(tag, t, std::move(reply));
+      } else {
+        Fail(t, reply.rc, "list", layout_->InstanceDir(service));
+      }
+      break;
+    case ReadKind::kInstanceDirExists:
+      if (reply.rc == ZNONODE) {
+        ApplyInstanceDir(tag, t, std::move(reply));
+      } else if (reply.rc == ZOK) {
+        if (tag.attempt + 1 < kReadAttempts) ReadInstanceDir(service, t, tag.full, tag.attempt + 1);
+      } else {
+        Fail(t, reply.rc, "exists", layout_->InstanceDir(service));
+      }
+      break;
+    case ReadKind::kInstance:
+      ApplyInstance(tag, t, std::move(reply));
+      break;
+    case ReadKind::kProperty:
+      if (reply.rc == ZNONODE) {
+        ReadTag exists = tag;
+        exists.kind = ReadKind::kPropertyExists;
+        Issue(ReadOp::kExists, layout_->Property(service), true, t, exists);
+      } else {
+        ApplyProperty(service, t, std::move(reply));
+      }
+      break;
+    case ReadKind::kPropertyExists:
+      if (reply.rc == ZNONODE) {
+        ApplyProperty(service, t, std::move(reply));
+      } else if (reply.rc == ZOK) {
+        if (tag.attempt + 1 < kReadAttempts) ReadProperty(service, t, tag.attempt + 1);
+      } else {
+        Fail(t, reply.rc, "exists", layout_->Property(service));
+      }
+      break;
+    case ReadKind::kPropertyDir:
+      if (reply.rc == ZOK || reply.rc == ZNONODE) {
+        t->state.property_dir_pzxid = reply.rc == ZOK ? reply.stat.pzxid : 0;
+      } else {
+        Fail(t, reply.rc, "read", layout_->PropertyDir(service));
+      }
+      break;
+    case ReadKind::kRoot:
+    case ReadKind::kRootExists:
+      break;
+  }
+  if (--t->in_flight == 0 && !t->retry) Settle(service, t);
+}
+
+void NodeMirror::ReadRoot(int attempt) {
+  Issue(ReadOp::kGetChildren, layout_->root(), true, nullptr,
+        ReadTag{ReadKind::kRoot, "", "", 0, false, false, attempt});
+}
+
+void NodeMirror::ApplyRoot(const Reply& reply) {
+  root_loaded_ = true;
+  std::set<std::string> names;
+  for (const std::string& name : reply.children) {
+    if (layout_->Reserved(name)) continue;
+    if (ValidateName("service name", name).ok()) {
+      names.insert(name);
+    } else {
+      WarnOnce("an invalid service name", layout_->Service(name));
+    }
+  }
+  std::vector<std::string> gone;
+  for (const auto& [name, t] : services_) {
+    if (t->listed && names.count(name) == 0) gone.push_back(name);
+  }
+  const int64_t pzxid = reply.rc == ZOK ? reply.stat.pzxid : 0;
+  for (const std::string& name : gone) RemoveService(name, pzxid);
+  for (const std::string& name : names) {
+    std::shared_ptr<Tracked> t = Track(name);
+    if (t->listed) continue;
+    t->listed = true;
+    if (!t->loaded && Settled(*t)) LoadService(name, t.get());
+  }
+}
+
+void NodeMirror::LoadService(const std::string& service, Tracked* t) {
+  t->loading = true;
+  t->load_epoch = session_->connection_epoch();
+  Issue(ReadOp::kExists, layout_->Service(service), true, t, ReadTag{ReadKind::kServiceNode, service, "", 0, false, false, 0});
+  ReadInstanceDir(service, t, /*full=*/true, 0);
+  ReadProperty(service, t, 0);
+}
+
+void NodeMirror::ReadInstanceDir(const std::string& service, Tracked* t, bool full, int attempt) {
+  Issue(ReadOp::kGetChildren, layout_->InstanceDir(service), true, t,
+        ReadTag{ReadKind::kInstanceDir, service, "", 0, full, false, attempt});
+}
+
+void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply) {
+  const std::string& service = tag.service;
+  MirroredService& s = t->state;
+  const std::string dir = layout_->InstanceDir(service);
+  const int64_t pzxid = reply.rc == ZOK ? reply.stat.pzxid : 0;
+  s.instance_dir_pzxid = pzxid;
+  std::set<std::string> present(std::make_move_iterator(reply.children.begin()),
+                                std::make_move_iterator(reply.children.end()));
+  for (auto it = s.instances.begin(); it != s.instances.end();) {
+    if (present.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    t->pending.push_back(DeleteEvent(service, it->first, it->second, pzxid));
+    s.unwatched.erase(it->first);
+    it = s.instances.erase(it);
+  }
+  for (auto it = s.skipped.begin(); it != s.skipped.end();) {
+    if (present.count(it->first) != 0) {
+      ++it;
+      continue;
+    }
+    s.unwatched.erase(it->first);
+    it = s.skipped.erase(it);
+  }
+  // Read every child that is new, or whose watch may be gone, or all on a
+  // whole read: pipelined, one round trip for the lot.
+  for (const std::string& id : present) {
+    const bool known = s.instances.count(id) != 0 || s.skipped.count(id) != 0;
+    if (known && !tag.full && s.unwatched.count(id) == 0) continue;  // its data watch reports changes
+    if (!ValidateName("instance id", id).ok()) {
+      WarnOnce("an invalid instance id", dir + "/" + id);
+      s.skipped[id] = 0;
+      continue;
+    }
+    Issue(ReadOp::kGet, layout_->Instance(service, id), true, t,
+          ReadTag{ReadKind::kInstance, service, id, 0, false, /*listed=*/true, 0});
+  }
+}
+
+void NodeMirror::ApplyInstance(const ReadTag& tag, Tracked* t, Reply&& reply) {
+  const std::string& service = tag.service;
+  const std::string& id = tag.id;
+  MirroredService& s = t->state;
+  auto skipped = s.skipped.find(id);
+  const bool known = s.instances.count(id) != 0 || skipped != s.skipped.end();
+  // A notification's read of an id the listing has not brought yet, or
+  // has dropped, is left to the listing.
+  if (!tag.listed && !known) return;
+  if (skipped != s.skipped.end() && skipped->second == 0) return;  // an invalid id
+  const std::string path = layout_->Instance(service, id);
+  Instance instance;
+  Stat stat;
+  Status error;
+  switch (DecodeInstanceReply(reply, log_, path, service, id, &instance, &stat, &error)) {
+    case ReadResult::kError:
+      if (known) s.unwatched.insert(id);
+      Fail(t, reply.rc, "read", path);
+      return;
+    case ReadResult::kMissing:
+      if (known) s.unwatched.insert(id);
+      // Deleted, and perhaps already created again: list the directory,
+      // which reads this id again if it is there.
+      if (!tag.listed) ReadInstanceDir(service, t, false, 0);
+      return;
+    case ReadResult::kMalformed: {
+      s.unwatched.erase(id);
+      auto old = s.instances.find(id);
+      if (old != s.instances.end()) {
+        t->pending.push_back(DeleteEvent(service, id, old->second, stat.mzxid));
+        s.instances.erase(old);
+      }
+      s.skipped[id] = stat.mzxid;
+      return;
+    }
+    case ReadResult::kOk:
+      break;
+  }
+  s.unwatched.erase(id);
+  s.skipped.erase(id);
+  auto old = s.instances.find(id);
+  if (old == s.instances.end()) {
+    t->pending.push_back(InstanceEvent(EventType::kCreate, std::move(instance), stat.mzxid));
+  } else if (old->second.mzxid != stat.mzxid || old->second.czxid != stat.czxid) {
+    t->pending.push_back(InstanceEvent(EventType::kModify, std::move(instance), stat.mzxid));
+  }
+  s.instances[id] = MirroredInstance{std::move(reply.data), stat.mzxid, stat.czxid, stat.version};
+}
+
+void NodeMirror::ReadProperty(const std::string& service, Tracked* t, int attempt) {
+  Issue(ReadOp::kGet, layout_->Property(service), true, t,
+        ReadTag{ReadKind::kProperty, service, "", 0, false, false, attempt});
+  // A deleted property leaves its trace only in its directory's pzxid.
+  if (attempt == 0) {
+    Issue(ReadOp::kExists, layout_->PropertyDir(service), false, t, ReadTag{ReadKind::kPropertyDir, service, "", 0, false, false, 0});
+  }
+}
+
+void NodeMirror::ApplyProperty(const std::string& service, Tracked* t, Reply&& reply) {
+  MirroredService& s = t->state;
+  const std::string path = layout_->Property(service);
+  Property property;
+  Stat stat;
+  Status error;
+  ReadResult result = DecodePropertyReply(reply, log_, path, service, &property, &stat, &error);
+  if (result == ReadResult::kError) {
+    Fail(t, reply.rc, "read", path);
+    return;
+  }
+  s.property_mzxid = result == ReadResult::kMissing ? 0 : stat.mzxid;
+  if (result == ReadResult::kOk) {
+    if (!s.has_property) {
+      t->pending.push_back(PropertyEvent(EventType::kCreate, property, stat.mzxid));
+    } else if (s.property.version != stat.mzxid || s.property_czxid != stat.czxid) {
+      t->pending.push_back(PropertyEvent(EventType::kModify, property, stat.mzxid));
+    }
+    s.has_property = true;
+    s.property = std::move(property);
+    s.property_czxid = stat.czxid;
+  } else if (s.has_property) {
+    t->pending.push_back(PropertyEvent(EventType::kDelete, s.property, ServiceVersion(s)));
+    s.has_property = false;
+  }
+}
+
+void NodeMirror::RemoveService(const std::string& service, int64_t version) {
+  auto found = services_.find(service);
+  if (found == services_.end()) return;
+  std::shared_ptr<Tracked> t = found->second;
+  for (const auto& [id, node] : t->state.instances) t->pending.push_back(DeleteEvent(service, id, node, version));
+  if (t->state.has_property) t->pending.push_back(PropertyEvent(EventType::kDelete, t->state.property, version));
+  // What was in flight for it is stale now.
+  t->state = MirroredService();
+  t->generation = next_generation_++;
+  t->in_flight = 0;
+  t->retry = false;
+  t->loading = false;
+  t->listed = false;
+  Settle(service, t.get());
+  if (!t->cached) services_.erase(found);
+}
+
+void NodeMirror::Fail(Tracked* t, int rc, const std::string& op, const std::string& path) {
+  Status status = ZkStatus(rc, op, path);
+  if (IsRetryable(rc)) {
+    log_.Debug("zookeeper mirror: will retry: " + status.message());
+    if (t == nullptr) {
+      root_retry_ = true;
+      root_failure_ = status;
+    } else {
+      t->retry = true;
+      t->failure = status;
+    }
+    retry_cv_.notify_all();
+    return;
+  }
+  log_.Warn("zookeeper: " + status.message());
+  if (t == nullptr) {
+    root_error_ = status;
+  } else {
+    t->error = status;
+  }
+  for (const auto& s : subscribers_) {
+    if (s->synced) s->sink->Push(ErrorEvent(status.message()));
+  }
+}
+
+WatchEvent NodeMirror::DeleteEvent(const std::string& service, const std::string& id, const MirroredInstance& node,
+                                   int64_t version) const {
+  return InstanceEvent(EventType::kDelete, DecodeMirrored(*layout_, service, id, node), version);
+}
+
+void NodeMirror::Settle(const std::string& service, Tracked* t) {
+  if (t->loading) {
+    t->loading = false;
+    t->loaded = true;
+    t->epoch = t->load_epoch;
+  }
+  t->failure = Status::OK();
+  std::vector<WatchEvent> events = OneEventPerKey(std::move(t->pending));
+  t->pending.clear();
+  int64_t version = ServiceVersion(t->state);
+  int64_t& last = last_version_[service];
+  if (events.empty()) {
+    t->state.version = std::max(version, last);
+  } else {
+    for (const WatchEvent& e : events) version = std::max(version, e.version);
+    // Only a root removed whole leaves no zxid to number its deletes by.
+    version = std::max(version, last + 1);
+    last = version;
+    t->state.version = version;
+    for (WatchEvent& e : events) e.version = version;
+  }
+  Deliver(service, events, *t);
+  settled_cv_.notify_all();
+}
+
+void NodeMirror::AppendCreates(const std::string& service, const Tracked& t, std::vector<WatchEvent>* out) const {
+  const MirroredService& s = t.state;
+  for (const auto& [id, node] : s.instances) {
+    out->push_back(InstanceEvent(EventType::kCreate, DecodeMirrored(*layout_, service, id, node), s.version));
+  }
+  if (s.has_property) out->push_back(PropertyEvent(EventType::kCreate, s.property, s.version));
+}
+
+void NodeMirror::Deliver(const std::string& service, const std::vector<WatchEvent>& events, const Tracked& t) {
+  for (const auto& s : subscribers_) {
+    if (s->synced) {
+      for (const WatchEvent& e : events) s->sink->Push(e);
+      continue;
+    }
+    if (s->waiting.erase(service) != 0) {
+      AppendCreates(service, t, &s->initial);
+    } else {
+      s->initial.insert(s->initial.end(), events.begin(), events.end());
+    }
+    if (s->waiting.empty()) PushInitial(s.get());
+  }
+}
+
+void NodeMirror::PushInitial(Subscriber* s) {
+  for (WatchEvent& e : OneEventPerKey(std::move(s->initial))) s->sink->Push(std::move(e));
+  s->initial.clear();
+  s->sink->Push(SyncedEvent());
+  s->synced = true;
+}
+
+void NodeMirror::WarnOnce(const std::string& what, const std::string& path) {
+  if (warned_.insert(path).second) log_.Warn("zookeeper: skipping node with " + what + ": " + path);
+}
+
+void NodeMirror::OnNodeEvent(int, const std::string& path) {
+  Layout::Ref ref = layout_->Parse(path);
+  if (ref.kind == Layout::Kind::kOther) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return;
+  if (ref.kind == Layout::Kind::kRoot) {
+    if (root_watched_) ReadRoot(0);
+    return;
+  }
+  auto found = services_.find(ref.service);
+  if (found == services_.end()) return;
+  Tracked* t = found->second.get();
+  switch (ref.kind) {
+    case Layout::Kind::kService:
+      LoadService(ref.service, t);
+      break;
+    case Layout::Kind::kInstanceDir:
+      ReadInstanceDir(ref.service, t, false, 0);
+      break;
+    case Layout::Kind::kInstance:
+      Issue(ReadOp::kGet, layout_->Instance(ref.service, ref.id), true, t,
+            ReadTag{ReadKind::kInstance, ref.service, ref.id, 0, false, false, 0});
+      break;
+    case Layout::Kind::kPropertyDir:
+    case Layout::Kind::kProperty:
+      ReadProperty(ref.service, t, 0);
+      break;
+    case Layout::Kind::kOther:
+    case Layout::Kind::kRoot:
+      break;
+  }
+}
+
+void NodeMirror::OnNewSession() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Every watch went with the old session, and replies still due on its
+  // handle are stale: everything is read whole again.
+  if (root_watched_) {
+    ++root_generation_;
+    root_in_flight_ = 0;
+    root_retry_ = true;
+  }
+  for (auto& [name, t] : services_) {
+    t->generation = next_generation_++;
+    t->in_flight = 0;
+    t->retry = true;
+  }
+  retry_cv_.notify_all();
+}
+
+void NodeMirror::RetryLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto work = [this] {
+    if (root_retry_) return true;
+    for (const auto& [name, t] : services_) {
+      if (t->retry) return true;
+    }
+    return false;
+  };
+  for (;;) {
+    retry_cv_.wait(lock, [&] { return stopped_ || work(); });
+    if (stopped_) return;
+    lock.unlock();
+    session_->WaitConnected(Deadline::After(timeout_, &stopping_));
+    lock.lock();
+    if (stopped_) return;
+    if (root_retry_ && root_in_flight_ == 0 && root_watched_) {
+      root_retry_ = false;
+      ReadRoot(0);
+    }
+    for (auto& [name, t] : services_) {
+      if (!t->retry || t->in_flight != 0) continue;
+      t->retry = false;
+      LoadService(name, t.get());
+    }
+    retry_cv_.wait_for(lock, kRetryPause, [this] { return stopped_; });
+  }
+}
+
+}  // namespace zk
+}  // namespace kreg
