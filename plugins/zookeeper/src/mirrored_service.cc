@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "kreg/data_model.hpp"
 #include "kreg/json_format.hpp"
 
 namespace kreg {
@@ -26,15 +25,6 @@ Instance DecodeMirrored(const Layout& layout, const std::string& service, const 
   instance.version = node.mzxid;
   instance.data_version = node.data_version;
   return instance;
-}
-
-Service ToService(const Layout& layout, const std::string& name, const MirroredService& service) {
-  Service out;
-  out.service_name = name;
-  for (const auto& [id, node] : service.instances) AddInstance(DecodeMirrored(layout, name, id, node), &out);
-  if (service.has_property) format::MergeProperty(service.property, &out);
-  out.version = service.version;
-  return out;
 }
 
 }  // namespace zk

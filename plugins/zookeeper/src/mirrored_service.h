@@ -1,5 +1,5 @@
 // MirroredService: what the node mirror (node_mirror.h) holds of one
-// service's znodes, and the Service it makes.
+// service's znodes, and the version rule over them.
 //
 // Records are kept as stored (JSON) and decoded when a Service or an event
 // needs them: a mirror of a large tree holds little more than the records
@@ -63,9 +63,6 @@ int64_t ServiceVersion(const MirroredService& service);
 // names its instance.
 Instance DecodeMirrored(const Layout& layout, const std::string& service, const std::string& id,
                         const MirroredInstance& node);
-
-// Instances by zone with the property merged in, at service.version.
-Service ToService(const Layout& layout, const std::string& name, const MirroredService& service);
 
 }  // namespace zk
 }  // namespace kreg

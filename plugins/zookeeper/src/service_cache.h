@@ -3,9 +3,11 @@
 //
 // A read asks the mirror for the service's current state (which waits for
 // reads in flight: read-your-writes, see node_mirror.h) and hands out the
-// snapshot it built for that state's version; a service whose version
-// moved on gets a new one, decoded outside the mirror's lock. An unchanged
-// service costs a lookup and a version comparison.
+// snapshot it built for that state's version. An unchanged service costs a
+// lookup and a version comparison. A service whose version moved on gets a
+// new snapshot, built outside the mirror's lock: an instance whose node is
+// at the same mzxid, under the same property, is copied from the last
+// snapshot, and only the records that changed are decoded.
 //
 // Services not read for kIdleTimeout are dropped, and the mirror is told
 // it need not keep them.
@@ -20,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
@@ -43,8 +46,27 @@ class ServiceCache {
 
   struct Entry {
     std::shared_ptr<const Service> snapshot;
+    int64_t property_mzxid = 0;  // of the property merged into it; 0: none
     Clock::time_point last_used;
   };
+  // What of the mirrored state a new snapshot needs: the instances that
+  // changed since `known`, the others by a pointer into it.
+  struct Changes {
+    struct Part {
+      std::string id;
+      const Instance* unchanged = nullptr;  // in the last snapshot
+      MirroredInstance node;               // when it changed
+    };
+    std::vector<Part> parts;
+    bool has_property = false;
+    Property property;
+    int64_t property_mzxid = 0;
+    int64_t version = 0;
+  };
+  // Reads what changed; requires the mirror's lock (ReadService).
+  static void CollectChanges(const MirroredService& state, const Service* known, int64_t known_property_mzxid,
+                             Changes* out);
+  Service Build(const std::string& service, Changes&& changes) const;
 
   NodeMirror* const mirror_;
   const Layout* const layout_;

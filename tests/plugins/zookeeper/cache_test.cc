@@ -76,6 +76,43 @@ TEST(ZooKeeperCache, SnapshotsAreSharedUntilTheServiceChanges) {
   EXPECT_GT(empty->version, third->version);
 }
 
+// A snapshot after a change copies the instances that did not change from
+// the one before: what it serves must equal a whole read of the store.
+TEST(ZooKeeperCache, ASnapshotBuiltFromTheLastOneEqualsAWholeRead) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(r.Register(MakeInstance("svc", id)).ok());
+  auto same_as_a_whole_read = [&](const char* step) {
+    Service cached, whole;
+    ASSERT_TRUE(r.GetService("svc", &cached).ok()) << step;
+    Registry fresh;  // its first read decodes every record
+    ASSERT_TRUE(OpenZk(ZkOptions(*zk), &fresh).ok()) << step;
+    ASSERT_TRUE(fresh.GetService("svc", &whole).ok()) << step;
+    EXPECT_EQ(format::ServiceToJson(cached).dump(), format::ServiceToJson(whole).dump()) << step;
+  };
+  same_as_a_whole_read("registered");
+  Property p;
+  p.service_name = "svc";
+  p.attrs["a"]["k"] = "v";
+  ASSERT_TRUE(r.SetProperty(p).ok());
+  same_as_a_whole_read("property set");
+  Instance b = MakeInstance("svc", "b");
+  b.hostname = "moved.example";
+  ASSERT_TRUE(r.Register(b, RegisterOptions{kDefaultTtl, true}).ok());
+  same_as_a_whole_read("b refreshed under the property");
+  p.attrs.clear();
+  p.attrs["c"]["k"] = "w";  // a's attribute goes
+  ASSERT_TRUE(r.SetProperty(p).ok());
+  Service s;
+  ASSERT_TRUE(r.GetService("svc", &s).ok());
+  EXPECT_EQ(InstancesById(s)["a"].metadata.count("k"), 0u);
+  EXPECT_EQ(InstancesById(s)["c"].metadata["k"], "w");
+  same_as_a_whole_read("property changed");
+  ASSERT_TRUE(r.Deregister("svc", "c").ok());
+  same_as_a_whole_read("c deregistered");
+}
+
 TEST(ZooKeeperCache, OtherClientsChangesArriveThroughWatches) {
   KREG_START_ZOOKEEPER(zk, 1);
   Registry reader, writer;
