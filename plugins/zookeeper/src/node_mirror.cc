@@ -136,7 +136,7 @@ Status NodeMirror::AddWatch(std::shared_ptr<plugin::EventSink> sink, uint64_t* i
     root_watched_ = true;
     root_loaded_ = false;
     root_error_ = Status::OK();
-    ReadRoot(0);
+    ReadRoot();
   }
   for (;;) {
     if (stopped_) return Status::Unavailable("zookeeper: the backend is closing");
@@ -222,107 +222,123 @@ void NodeMirror::Issue(ReadOp op, const std::string& path, bool watch, Tracked* 
 }
 
 void NodeMirror::OnReply(const ReadTag& tag, Reply&& reply) {
+  std::shared_ptr<Tracked> keep;
   if (tag.service.empty()) {
     if (tag.generation != root_generation_ || !root_watched_) return;  // stale
-    switch (tag.kind) {
-      case ReadKind::kRoot:
-        if (reply.rc == ZNONODE) {
-          // getChildren leaves no watch on a missing node; exists does.
-          Issue(ReadOp::kExists, layout_->root(), true, nullptr, ReadTag{ReadKind::kRootExists, "", "", 0, false,
-                                                                          false, tag.attempt});
-        } else if (reply.rc == ZOK) {
-          ApplyRoot(reply);
-        } else {
-          Fail(nullptr, reply.rc, "list", layout_->root());
-        }
-        break;
-      case ReadKind::kRootExists:
-        if (reply.rc == ZNONODE) {
-          ApplyRoot(reply);
-        } else if (reply.rc == ZOK) {
-          if (tag.attempt + 1 < kReadAttempts) ReadRoot(tag.attempt + 1);  // else its exists watch will tell
-        } else {
-          Fail(nullptr, reply.rc, "exists", layout_->root());
-        }
-        break;
-      default:
-        break;
-    }
-    if (--root_in_flight_ == 0) settled_cv_.notify_all();
-    return;
+  } else {
+    auto found = services_.find(tag.service);
+    if (found == services_.end() || found->second->generation != tag.generation) return;  // stale
+    keep = found->second;
   }
-  auto found = services_.find(tag.service);
-  if (found == services_.end() || found->second->generation != tag.generation) return;  // stale
-  std::shared_ptr<Tracked> keep = found->second;
   Tracked* t = keep.get();
-  const std::string& service = tag.service;
-  switch (tag.kind) {
-    case ReadKind::kServiceNode:
-      if (reply.rc == ZOK || reply.rc == ZNONODE) {
-        t->state.exists = reply.rc == ZOK;
-      } else {
-        Fail(t, reply.rc, "read", layout_->Service(service));
+  const bool may_be_missing =
+      tag.kind == ReadKind::kRoot || tag.kind == ReadKind::kInstanceDir || tag.kind == ReadKind::kProperty;
+  if (tag.confirming) {
+    if (reply.rc == ZOK) {
+      if (tag.attempt + 1 < kReadAttempts) {  // else its exists watch will tell
+        ReadTag again = tag;
+        again.confirming = false;
+        ++again.attempt;
+        Reread(t, std::move(again));
       }
-      break;
-    case ReadKind::kInstanceDir:
-      if (reply.rc == ZNONODE) {
-        ReadTag exists = tag;
-        exists.kind = ReadKind::kInstanceDirExists;
-        Issue(ReadOp::kExists, layout_->InstanceDir(service), true, t, exists);
-      } else if (reply.rc == ZOK) {
-        ApplyInstanceDir(tag, t, std::move(reply));
-      } else {
-        Fail(t, reply.rc, "list", layout_->InstanceDir(service));
-      }
-      break;
-    case ReadKind::kInstanceDirExists:
-      if (reply.rc == ZNONODE) {
-        ApplyInstanceDir(tag, t, std::move(reply));
-      } else if (reply.rc == ZOK) {
-        if (tag.attempt + 1 < kReadAttempts) ReadInstanceDir(service, t, tag.full, tag.attempt + 1);
-      } else {
-        Fail(t, reply.rc, "exists", layout_->InstanceDir(service));
-      }
-      break;
-    case ReadKind::kInstance:
-      ApplyInstance(tag, t, std::move(reply));
-      break;
-    case ReadKind::kProperty:
-      if (reply.rc == ZNONODE) {
-        ReadTag exists = tag;
-        exists.kind = ReadKind::kPropertyExists;
-        Issue(ReadOp::kExists, layout_->Property(service), true, t, exists);
-      } else {
-        ApplyProperty(service, t, std::move(reply));
-      }
-      break;
-    case ReadKind::kPropertyExists:
-      if (reply.rc == ZNONODE) {
-        ApplyProperty(service, t, std::move(reply));
-      } else if (reply.rc == ZOK) {
-        if (tag.attempt + 1 < kReadAttempts) ReadProperty(service, t, tag.attempt + 1);
-      } else {
-        Fail(t, reply.rc, "exists", layout_->Property(service));
-      }
-      break;
-    case ReadKind::kPropertyDir:
-      if (reply.rc == ZOK || reply.rc == ZNONODE) {
-        t->state.property_dir_pzxid = reply.rc == ZOK ? reply.stat.pzxid : 0;
-      } else {
-        Fail(t, reply.rc, "read", layout_->PropertyDir(service));
-      }
-      break;
-    case ReadKind::kRoot:
-    case ReadKind::kRootExists:
-      break;
+    } else if (reply.rc == ZNONODE) {
+      Apply(tag, t, std::move(reply));
+    } else {
+      Fail(t, reply.rc, "exists", PathOf(tag));
+    }
+  } else if (reply.rc == ZNONODE && may_be_missing) {
+    ReadTag confirm = tag;
+    confirm.confirming = true;
+    Issue(ReadOp::kExists, PathOf(tag), true, t, std::move(confirm));
+  } else {
+    Apply(tag, t, std::move(reply));
   }
-  if (--t->in_flight == 0 && !t->retry) Settle(service, t);
+  if (t == nullptr) {
+    if (--root_in_flight_ == 0) settled_cv_.notify_all();
+  } else if (--t->in_flight == 0 && !t->retry) {
+    Settle(tag.service, t);
+  }
 }
 
-void NodeMirror::ReadRoot(int attempt) {
-  Issue(ReadOp::kGetChildren, layout_->root(), true, nullptr,
-        ReadTag{ReadKind::kRoot, "", "", 0, false, false, attempt});
+std::string NodeMirror::PathOf(const ReadTag& tag) const {
+  switch (tag.kind) {
+    case ReadKind::kRoot:
+      return layout_->root();
+    case ReadKind::kServiceNode:
+      return layout_->Service(tag.service);
+    case ReadKind::kInstanceDir:
+      return layout_->InstanceDir(tag.service);
+    case ReadKind::kInstance:
+      return layout_->Instance(tag.service, tag.id);
+    case ReadKind::kProperty:
+      return layout_->Property(tag.service);
+    case ReadKind::kPropertyDir:
+      return layout_->PropertyDir(tag.service);
+  }
+  return std::string();
 }
+
+void NodeMirror::Reread(Tracked* t, ReadTag tag) {
+  const std::string path = PathOf(tag);
+  switch (tag.kind) {
+    case ReadKind::kRoot:
+    case ReadKind::kInstanceDir:
+      Issue(ReadOp::kGetChildren, path, true, t, std::move(tag));
+      break;
+    case ReadKind::kInstance:
+    case ReadKind::kProperty:
+      Issue(ReadOp::kGet, path, true, t, std::move(tag));
+      break;
+    case ReadKind::kServiceNode:
+      Issue(ReadOp::kExists, path, true, t, std::move(tag));
+      break;
+    case ReadKind::kPropertyDir:
+      Issue(ReadOp::kExists, path, false, t, std::move(tag));
+      break;
+  }
+}
+
+void NodeMirror::Apply(const ReadTag& tag, Tracked* t, Reply&& reply) {
+  const bool ok = reply.rc == ZOK || reply.rc == ZNONODE;
+  switch (tag.kind) {
+    case ReadKind::kRoot:
+      if (ok) {
+        ApplyRoot(reply);
+      } else {
+        Fail(t, reply.rc, "list", PathOf(tag));
+      }
+      return;
+    case ReadKind::kServiceNode:
+      if (ok) {
+        t->state.exists = reply.rc == ZOK;
+      } else {
+        Fail(t, reply.rc, "read", PathOf(tag));
+      }
+      return;
+    case ReadKind::kInstanceDir:
+      if (ok) {
+        ApplyInstanceDir(tag, t, std::move(reply));
+      } else {
+        Fail(t, reply.rc, "list", PathOf(tag));
+      }
+      return;
+    case ReadKind::kInstance:
+      ApplyInstance(tag, t, std::move(reply));
+      return;
+    case ReadKind::kProperty:
+      ApplyProperty(tag.service, t, std::move(reply));
+      return;
+    case ReadKind::kPropertyDir:
+      if (ok) {
+        t->state.property_dir_pzxid = reply.rc == ZOK ? reply.stat.pzxid : 0;
+      } else {
+        Fail(t, reply.rc, "read", PathOf(tag));
+      }
+      return;
+  }
+}
+
+void NodeMirror::ReadRoot() { Reread(nullptr, ReadTag{ReadKind::kRoot, "", "", 0, false, false, false, 0}); }
 
 void NodeMirror::ApplyRoot(const Reply& reply) {
   root_loaded_ = true;
@@ -352,14 +368,13 @@ void NodeMirror::ApplyRoot(const Reply& reply) {
 void NodeMirror::LoadService(const std::string& service, Tracked* t) {
   t->loading = true;
   t->load_epoch = session_->connection_epoch();
-  Issue(ReadOp::kExists, layout_->Service(service), true, t, ReadTag{ReadKind::kServiceNode, service, "", 0, false, false, 0});
-  ReadInstanceDir(service, t, /*full=*/true, 0);
-  ReadProperty(service, t, 0);
+  Reread(t, ReadTag{ReadKind::kServiceNode, service, "", 0, false, false, false, 0});
+  ReadInstanceDir(service, t, /*full=*/true);
+  ReadProperty(service, t);
 }
 
-void NodeMirror::ReadInstanceDir(const std::string& service, Tracked* t, bool full, int attempt) {
-  Issue(ReadOp::kGetChildren, layout_->InstanceDir(service), true, t,
-        ReadTag{ReadKind::kInstanceDir, service, "", 0, full, false, attempt});
+void NodeMirror::ReadInstanceDir(const std::string& service, Tracked* t, bool full) {
+  Reread(t, ReadTag{ReadKind::kInstanceDir, service, "", 0, full, false, false, 0});
 }
 
 void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply) {
@@ -397,8 +412,7 @@ void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply)
       s.skipped[id] = 0;
       continue;
     }
-    Issue(ReadOp::kGet, layout_->Instance(service, id), true, t,
-          ReadTag{ReadKind::kInstance, service, id, 0, false, /*listed=*/true, 0});
+    Reread(t, ReadTag{ReadKind::kInstance, service, id, 0, false, /*listed=*/true, false, 0});
   }
 }
 
@@ -425,7 +439,7 @@ void NodeMirror::ApplyInstance(const ReadTag& tag, Tracked* t, Reply&& reply) {
       if (known) s.unwatched.insert(id);
       // Deleted, and perhaps already created again: list the directory,
       // which reads this id again if it is there.
-      if (!tag.listed) ReadInstanceDir(service, t, false, 0);
+      if (!tag.listed) ReadInstanceDir(service, t, false);
       return;
     case ReadResult::kMalformed: {
       s.unwatched.erase(id);
@@ -451,13 +465,10 @@ void NodeMirror::ApplyInstance(const ReadTag& tag, Tracked* t, Reply&& reply) {
   s.instances[id] = MirroredInstance{std::move(reply.data), stat.mzxid, stat.czxid, stat.version};
 }
 
-void NodeMirror::ReadProperty(const std::string& service, Tracked* t, int attempt) {
-  Issue(ReadOp::kGet, layout_->Property(service), true, t,
-        ReadTag{ReadKind::kProperty, service, "", 0, false, false, attempt});
+void NodeMirror::ReadProperty(const std::string& service, Tracked* t) {
+  Reread(t, ReadTag{ReadKind::kProperty, service, "", 0, false, false, false, 0});
   // A deleted property leaves its trace only in its directory's pzxid.
-  if (attempt == 0) {
-    Issue(ReadOp::kExists, layout_->PropertyDir(service), false, t, ReadTag{ReadKind::kPropertyDir, service, "", 0, false, false, 0});
-  }
+  Reread(t, ReadTag{ReadKind::kPropertyDir, service, "", 0, false, false, false, 0});
 }
 
 void NodeMirror::ApplyProperty(const std::string& service, Tracked* t, Reply&& reply) {
@@ -599,7 +610,7 @@ void NodeMirror::OnNodeEvent(int, const std::string& path) {
   std::lock_guard<std::mutex> lock(mu_);
   if (stopped_) return;
   if (ref.kind == Layout::Kind::kRoot) {
-    if (root_watched_) ReadRoot(0);
+    if (root_watched_) ReadRoot();
     return;
   }
   auto found = services_.find(ref.service);
@@ -610,15 +621,14 @@ void NodeMirror::OnNodeEvent(int, const std::string& path) {
       LoadService(ref.service, t);
       break;
     case Layout::Kind::kInstanceDir:
-      ReadInstanceDir(ref.service, t, false, 0);
+      ReadInstanceDir(ref.service, t, false);
       break;
     case Layout::Kind::kInstance:
-      Issue(ReadOp::kGet, layout_->Instance(ref.service, ref.id), true, t,
-            ReadTag{ReadKind::kInstance, ref.service, ref.id, 0, false, false, 0});
+      Reread(t, ReadTag{ReadKind::kInstance, ref.service, ref.id, 0, false, false, false, 0});
       break;
     case Layout::Kind::kPropertyDir:
     case Layout::Kind::kProperty:
-      ReadProperty(ref.service, t, 0);
+      ReadProperty(ref.service, t);
       break;
     case Layout::Kind::kOther:
     case Layout::Kind::kRoot:
@@ -661,7 +671,7 @@ void NodeMirror::RetryLoop() {
     if (stopped_) return;
     if (root_retry_ && root_in_flight_ == 0 && root_watched_) {
       root_retry_ = false;
-      ReadRoot(0);
+      ReadRoot();
     }
     for (auto& [name, t] : services_) {
       if (!t->retry || t->in_flight != 0) continue;

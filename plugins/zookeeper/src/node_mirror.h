@@ -97,26 +97,27 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
   void RemoveWatch(uint64_t id);
 
  private:
-  // How a reply is applied.
+  // What a read was for, and so how its reply is applied.
   enum class ReadKind {
-    kRoot,               // getChildren of the root
-    kRootExists,         // exists of a missing root
-    kServiceNode,        // exists of <root>/<service>
-    kInstanceDir,        // getChildren of its instance directory
-    kInstanceDirExists,  // exists of a missing instance directory
-    kInstance,           // getData of one instance
-    kProperty,           // getData of its property
-    kPropertyExists,     // exists of a missing property
-    kPropertyDir,        // exists of its property directory (its pzxid)
+    kRoot,         // getChildren of the root
+    kServiceNode,  // exists of <root>/<service>
+    kInstanceDir,  // getChildren of its instance directory
+    kInstance,     // getData of one instance
+    kProperty,     // getData of its property
+    kPropertyDir,  // exists of its property directory (its pzxid)
   };
   struct ReadTag {
     ReadKind kind;
-    std::string service;
-    std::string id;
+    std::string service;  // "" for the root
+    std::string id;       // kInstance
     uint64_t generation = 0;
     bool full = false;    // kInstanceDir: read every child again
     bool listed = false;  // kInstance: asked for by a listing (not by a notification)
-    int attempt = 0;      // reads of a node found missing, then present
+    // getChildren and getData leave no watch on a missing node, exists
+    // does: a node found missing is looked at again with exists, and read
+    // again (`attempt`) if it is there after all.
+    bool confirming = false;
+    int attempt = 0;
   };
 
   // One mirrored service with the work going on for it.
@@ -161,13 +162,18 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
   // its reply is applied.
   void Issue(ReadOp op, const std::string& path, bool watch, Tracked* t, ReadTag tag);
   void OnReply(const ReadTag& tag, Reply&& reply);
-  void ReadRoot(int attempt);
+  // Issues the read `tag` is for (again).
+  void Reread(Tracked* t, ReadTag tag);
+  std::string PathOf(const ReadTag& tag) const;
+  // Applies a reply (ZOK, or ZNONODE confirmed) by its kind.
+  void Apply(const ReadTag& tag, Tracked* t, Reply&& reply);
+  void ReadRoot();
   void ApplyRoot(const Reply& reply);
   void LoadService(const std::string& service, Tracked* t);
-  void ReadInstanceDir(const std::string& service, Tracked* t, bool full, int attempt);
+  void ReadInstanceDir(const std::string& service, Tracked* t, bool full);
   void ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply);
   void ApplyInstance(const ReadTag& tag, Tracked* t, Reply&& reply);
-  void ReadProperty(const std::string& service, Tracked* t, int attempt);
+  void ReadProperty(const std::string& service, Tracked* t);
   void ApplyProperty(const std::string& service, Tracked* t, Reply&& reply);
   void RemoveService(const std::string& service, int64_t version);
   // A read for `t` (nullptr: the root) failed with `rc`.
