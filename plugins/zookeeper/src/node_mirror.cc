@@ -383,10 +383,13 @@ void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply)
   const std::string dir = layout_->InstanceDir(service);
   const int64_t pzxid = reply.rc == ZOK ? reply.stat.pzxid : 0;
   s.instance_dir_pzxid = pzxid;
-  std::set<std::string> present(std::make_move_iterator(reply.children.begin()),
-                                std::make_move_iterator(reply.children.end()));
+  // Sorted, the listing is searched without a copy: a notification of a
+  // large directory costs its listing, not a set built from it.
+  std::vector<std::string>& present = reply.children;
+  std::sort(present.begin(), present.end());
+  auto listed = [&](const std::string& id) { return std::binary_search(present.begin(), present.end(), id); };
   for (auto it = s.instances.begin(); it != s.instances.end();) {
-    if (present.count(it->first) != 0) {
+    if (listed(it->first)) {
       ++it;
       continue;
     }
@@ -395,7 +398,7 @@ void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply)
     it = s.instances.erase(it);
   }
   for (auto it = s.skipped.begin(); it != s.skipped.end();) {
-    if (present.count(it->first) != 0) {
+    if (listed(it->first)) {
       ++it;
       continue;
     }
