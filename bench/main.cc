@@ -1,15 +1,7 @@
 // kreg-bench: kreg against the raw ZooKeeper C client and a raw libcurl
 // etcd client, in one run. Starts its own ZooKeeper and etcd (the test
 // fixtures' way), warms them up, runs every scenario, prints one table and
-// writes it as markdown.
-//
-//   kreg-bench [--quick] [--out FILE] [--commit SHA] [--only abi|file|zookeeper|etcd]
-//              [--scenario register|keepalive|watch|get|list]   (ZooKeeper and etcd ones)
-//              [--etcd HOST:PORT]   (an etcd of your own instead of a private one)
-//              [--register-n N] [--watch-events N] [--get-largest N]
-//              [--list-services N] [--list-instances N] [--abi-calls N]
-//              [--file-instances N] [--deadline SECONDS]
-// A size flag wins over --quick's sizes, wherever it stands.
+// writes it as markdown. `kreg-bench --help` lists the flags (kUsage).
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +54,16 @@ void WarmUpEtcd(const std::string& addr, int rounds) {
   }
 }
 
+const char kUsage[] =
+    "usage: kreg-bench [--quick] [--out FILE] [--commit SHA] [--only abi|file|zookeeper|etcd]\n"
+    "                  [--scenario register|keepalive|watch|get|list]   (ZooKeeper and etcd ones)\n"
+    "                  [--etcd HOST:PORT]   (an etcd of your own instead of a private one)\n"
+    "                  [--plugin-dir DIR]   (where libkreg_<name>.so are)\n"
+    "                  [--register-n N] [--watch-events N] [--get-largest N]\n"
+    "                  [--list-services N] [--list-instances N] [--abi-calls N]\n"
+    "                  [--file-instances N] [--deadline SECONDS]\n"
+    "A size flag wins over --quick's sizes, wherever it stands.\n";
+
 // The field of `o` a size flag sets, or null when `flag` is not one.
 int* SizeField(Options* o, const std::string& flag) {
   if (flag == "--register-n") return &o->register_n;
@@ -94,6 +96,10 @@ int Main(int argc, char** argv) {
       }
       return argv[++i];
     };
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    }
     if (a == "--quick") quick = true;
     else if (a == "--out") out_path = value();
     else if (a == "--commit") commit = value();

@@ -50,6 +50,20 @@ struct ChildrenCall {
   std::vector<std::string>* out;
 };
 
+// Completions: a getData counted off its Window (ctx), a getChildren
+// appended to its ChildrenCall (ctx).
+void CountData(int rc, const char*, int len, const Stat*, const void* ctx) {
+  static_cast<Window*>(const_cast<void*>(ctx))->Release(rc == ZOK, len > 0 ? size_t(len) : 0);
+}
+
+void CollectChildren(int rc, const String_vector* children, const void* ctx) {
+  auto* call = static_cast<ChildrenCall*>(const_cast<void*>(ctx));
+  if (rc == ZOK) {
+    for (int j = 0; j < children->count; ++j) call->out->emplace_back(children->data[j]);
+  }
+  call->window->Release(rc == ZOK);
+}
+
 }  // namespace
 
 RawZk::RawZk(const std::string& connect) {
@@ -108,16 +122,23 @@ size_t RawZk::PipelinedGet(const std::vector<std::string>& paths, int window) {
   Window w(window);
   for (const auto& path : paths) {
     w.Acquire();
-    int rc = zoo_aget(
-        zh_, path.c_str(), 0,
-        [](int result, const char*, int len, const Stat*, const void* ctx) {
-          static_cast<Window*>(const_cast<void*>(ctx))->Release(result == ZOK, len > 0 ? size_t(len) : 0);
-        },
-        &w);
+    int rc = zoo_aget(zh_, path.c_str(), 0, &CountData, &w);
     if (rc != ZOK) w.Release(false);
   }
   w.Drain();
   return w.bytes();
+}
+
+size_t RawZk::ChildrenAndGet(const std::string& dir, const std::string& node) {
+  std::vector<std::string> children;
+  Window w(2);
+  ChildrenCall call{&w, &children};
+  w.Acquire();
+  if (zoo_aget_children(zh_, dir.c_str(), 0, &CollectChildren, &call) != ZOK) w.Release(false);
+  w.Acquire();
+  if (zoo_aget(zh_, node.c_str(), 0, &CountData, &w) != ZOK) w.Release(false);
+  w.Drain();
+  return children.size();
 }
 
 std::vector<std::vector<std::string>> RawZk::PipelinedChildren(const std::vector<std::string>& paths, int window) {
@@ -127,16 +148,7 @@ std::vector<std::vector<std::string>> RawZk::PipelinedChildren(const std::vector
   for (size_t i = 0; i < paths.size(); ++i) {
     calls[i] = ChildrenCall{&w, &children_of[i]};
     w.Acquire();
-    int rc = zoo_aget_children(
-        zh_, paths[i].c_str(), 0,
-        [](int result, const String_vector* children, const void* ctx) {
-          auto* call = static_cast<ChildrenCall*>(const_cast<void*>(ctx));
-          if (result == ZOK) {
-            for (int j = 0; j < children->count; ++j) call->out->emplace_back(children->data[j]);
-          }
-          call->window->Release(result == ZOK);
-        },
-        &calls[i]);
+    int rc = zoo_aget_children(zh_, paths[i].c_str(), 0, &CollectChildren, &calls[i]);
     if (rc != ZOK) w.Release(false);
   }
   w.Drain();

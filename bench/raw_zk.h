@@ -37,6 +37,9 @@ class RawZk {
   std::vector<std::string> Children(const std::string& path);
   // Reads every path asynchronously (pipelined); returns total bytes.
   size_t PipelinedGet(const std::vector<std::string>& paths, int window = 2000);
+  // The children of `dir` and the data of `node`, the two asked for
+  // together (pipelined); returns how many children.
+  size_t ChildrenAndGet(const std::string& dir, const std::string& node);
   // Children of every path, pipelined; result[i] for paths[i].
   std::vector<std::vector<std::string>> PipelinedChildren(const std::vector<std::string>& paths, int window = 2000);
 

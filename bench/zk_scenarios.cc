@@ -68,7 +68,7 @@ void RegisterThroughput(const Options& o, Report* report) {
         &kreg_rate, &raw_rate);
   }
   report->Add(Row{"register, 16 threads [N=" + std::to_string(n) + "]", "ops/s", kreg_rate, raw_rate,
-                  ">= 0.8x pipelined", true, kreg_rate >= 0.8 * raw_rate});
+                  ">= 0.9x pipelined", true, kreg_rate >= 0.9 * raw_rate});
 }
 
 void Keepalive(const Options& o, Report* report) {
@@ -108,15 +108,19 @@ void WatchLatency(const Options& o, Report* report) {
   std::vector<double> raw_data_us;
   raw_run(&raw_us, "/bench/watch-raw/svc/instance", false);
   raw_run(&raw_data_us, "/bench/watch-raw-data/svc/instance", true);
-  double k50 = Percentile(&kreg_us, 50), r50 = Percentile(&raw_us, 50);
-  double k99 = Percentile(&kreg_us, 99), r99 = Percentile(&raw_us, 99);
+  double k50 = Percentile(&kreg_us, 50), k99 = Percentile(&kreg_us, 99);
+  double names50 = Percentile(&raw_us, 50), names99 = Percentile(&raw_us, 99);
+  double data50 = Percentile(&raw_data_us, 50), data99 = Percentile(&raw_data_us, 99);
   std::string count = " [" + std::to_string(kreg_us.size()) + " events]";
-  report->Add(Row{"watch latency p50" + count, "us", k50, r50, "<= 1.1x", false, k50 <= 1.1 * r50});
-  report->Add(Row{"watch latency p99" + count, "us", k99, r99, "<= 1.5x", false, k99 <= 1.5 * r99});
-  report->Add(Row{"watch latency p50, baseline reading the data too", "us", k50, Percentile(&raw_data_us, 50), "",
-                  false, true});
-  report->Add(Row{"watch latency p99, baseline reading the data too", "us", k99, Percentile(&raw_data_us, 99), "",
-                  false, true});
+  // kreg reads the new node's data before it reports it: the like-for-like
+  // baseline is the one that reads the data too.
+  report->Add(Row{"watch latency p50, baseline reading the data too" + count, "us", k50, data50, "<= 1.1x", false,
+                  k50 <= 1.1 * data50});
+  report->Add(Row{"watch latency p99, baseline reading the data too", "us", k99, data99, "<= 1.3x", false,
+                  k99 <= 1.3 * data99});
+  report->Add(Row{"watch latency p50, names-only baseline", "us", k50, names50, "<= 1.4x", false,
+                  k50 <= 1.4 * names50});
+  report->Add(Row{"watch latency p99, names-only baseline", "us", k99, names99, "", false, true});
 }
 
 // Fills <root>/<service>/instance with `count` ephemeral instances of the
@@ -131,13 +135,40 @@ void Populate(RawZk* raw, const std::string& root, const std::string& service, i
   raw->PipelinedCreate(paths, payloads, ZOO_EPHEMERAL);
 }
 
+// The raw client's read after a change: `samples` times a change to `dir`
+// (the create, then the delete, of one extra node), each followed by the
+// read timed here — the children list and that one node's data, asked for
+// together — which is what a raw client must read to learn the change.
+std::vector<double> TimeRawChangedRead(RawZk* raw, const std::string& dir, const std::string& service, int samples,
+                                       Clock::time_point deadline) {
+  const std::string extra = dir + "/extra";
+  const std::string payload = format::EncodeInstance(SampleInstance(service, "extra"));
+  std::vector<double> us;
+  for (int i = 0; i < samples && Clock::now() < deadline; ++i) {
+    if (i % 2 == 0) {
+      raw->Create(extra, payload, ZOO_EPHEMERAL);
+    } else {
+      zoo_delete(raw->handle(), extra.c_str(), -1);
+    }
+    auto start = Clock::now();
+    raw->ChildrenAndGet(dir, extra);
+    us.push_back(Micros(Clock::now() - start));
+  }
+  return us;
+}
+
 void GetService(const Options& o, Report* report) {
   RawZk owner(o.zk_connect);
   const std::string root = "/bench/get";
+  // The raw client changes its own copy of each service: a change under
+  // `root` would have kreg's registry re-read it while the raw side is
+  // timed.
+  const std::string raw_root = "/bench/get-raw";
   const int sizes[] = {o.get_largest / 1000, o.get_largest / 10, o.get_largest};
   for (int size : sizes) {
     std::string service = "svc" + std::to_string(size);
     Populate(&owner, root, service, size);
+    Populate(&owner, raw_root, service, size);
   }
   Registry registry = OpenZk(o, root);
   RawZk reader(o.zk_connect);
@@ -146,11 +177,12 @@ void GetService(const Options& o, Report* report) {
     int samples = size == o.get_largest ? 50 : 200;
     std::vector<double> raw_us;
     auto deadline = Clock::now() + o.deadline_per_scenario / 3;
+    auto raw_deadline = deadline + o.deadline_per_scenario / 3;
     // After a change the plugin re-reads the instance list and copies the
     // service.
     GetServiceTimes kreg = TimeGetService(registry, service, samples, deadline);
     std::vector<double>& kreg_us = kreg.unchanged_us;
-    for (int i = 0; i < samples && Clock::now() < deadline + o.deadline_per_scenario / 3; ++i) {
+    for (int i = 0; i < samples && Clock::now() < raw_deadline; ++i) {
       auto start = Clock::now();
       std::string dir = root + "/" + service + "/instance";
       std::vector<std::string> paths;
@@ -158,13 +190,17 @@ void GetService(const Options& o, Report* report) {
       reader.PipelinedGet(paths);
       raw_us.push_back(Micros(Clock::now() - start));
     }
+    std::vector<double> raw_changed_us =
+        TimeRawChangedRead(&reader, raw_root + "/" + service + "/instance", service, samples / 5, raw_deadline);
     double k50 = Percentile(&kreg_us, 50), r50 = Percentile(&raw_us, 50);
     double k99 = Percentile(&kreg_us, 99), r99 = Percentile(&raw_us, 99);
+    double changed50 = Percentile(&kreg.changed_us, 50), raw_changed50 = Percentile(&raw_changed_us, 50);
     std::string name = "get_service " + std::to_string(size) + " instances";
-    bool has_target = size == 10000;  // the target is set at 10,000 instances
-    report->Add(Row{name + " p50", "us", k50, r50, has_target ? "p50 <= 1 ms" : "", false, k50 <= 1000});
+    bool has_target = size == 10000;  // the targets are set at 10,000 instances
+    report->Add(Row{name + " p50", "us", k50, r50, has_target ? "p50 <= 1 us" : "", false, k50 <= 1});
     report->Add(Row{name + " p99", "us", k99, r99, "", false, true});
-    report->Add(Row{name + " p50, read after a change", "us", Percentile(&kreg.changed_us, 50), r50, "", false, true});
+    report->Add(Row{name + " p50, read after a change (raw: the list + the changed node)", "us", changed50,
+                    raw_changed50, has_target ? "<= 2x" : "", false, changed50 <= 2 * raw_changed50});
   }
 }
 
@@ -217,15 +253,16 @@ void ListServicesAndMemory(const Options& o, Report* report) {
   std::string name = "list_services " + std::to_string(total) + " instances / " + std::to_string(o.list_services) +
                      " services";
   if (listed != static_cast<size_t>(total)) name += " (listed " + std::to_string(listed) + "!)";
-  report->Add(Row{name, "ms", kreg_ms, raw_ms, "<= 1.2x", false, kreg_ms <= 1.2 * raw_ms});
+  report->Add(Row{name, "ms", kreg_ms, raw_ms, "<= 1.05x", false, kreg_ms <= 1.05 * raw_ms});
 
   MemoryFigure mem = MeasureWatchMemory(o, root);
   double per_instance = mem.instances > 0 ? mem.rss_bytes / mem.instances : 0;
-  double json = static_cast<double>(payload.size());
+  // Not above what the plugin took before issue 11's rewrite: 792 B at
+  // this 350-byte record.
   report->Add(Row{"memory per watched instance (JSON " + std::to_string(payload.size()) + " B) [" +
                       std::to_string(mem.instances) + "]",
-                  "bytes", per_instance, 0, "<= JSON + 1 KiB", false,
-                  mem.instances == total && per_instance <= json + 1024});
+                  "bytes", per_instance, 0, "<= 800 B, not above today's", false,
+                  mem.instances == total && per_instance <= 800});
 }
 
 }  // namespace
