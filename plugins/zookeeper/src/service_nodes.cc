@@ -158,51 +158,5 @@ Status ServiceReader::ApplyProperty(const std::string& service, const Reply& pro
   return Status::OK();
 }
 
-Status ServiceReader::ReadServices(const std::vector<std::string>& services, const Deadline& deadline,
-                                   std::vector<std::pair<std::string, ServiceNodes>>* out) const {
-  using Op = ReadOp;
-  constexpr size_t kReadsPerService = 4;
-  std::vector<Read> reads;
-  reads.reserve(services.size() * kReadsPerService);
-  for (const std::string& service : services) {
-    reads.push_back({Op::kExists, layout_->Service(service)});
-    reads.push_back({Op::kGetChildren, layout_->InstanceDir(service)});
-    reads.push_back({Op::kGet, layout_->Property(service)});
-    reads.push_back({Op::kExists, layout_->PropertyDir(service)});
-  }
-  std::vector<Reply> own = ReadMany(session_, reads, false, deadline);
-
-  std::vector<std::pair<std::string, ServiceNodes>> found;
-  std::vector<std::vector<std::string>> ids;
-  std::vector<std::string> paths;
-  for (size_t i = 0; i < services.size(); ++i) {
-    const Reply* r = &own[i * kReadsPerService];
-    if (r[0].rc == ZNONODE) continue;  // deleted since the listing
-    if (r[0].rc != ZOK) return ZkStatus(r[0].rc, "read", reads[i * kReadsPerService].path);
-    ServiceNodes nodes;
-    std::vector<std::string> unknown;
-    Status s = ApplyInstanceDir(services[i], r[1], &nodes, &unknown);
-    if (s.ok()) s = ApplyProperty(services[i], r[2], r[3], &nodes);
-    if (!s.ok()) return s;
-    for (const std::string& id : unknown) paths.push_back(layout_->Instance(services[i], id));
-    found.emplace_back(services[i], std::move(nodes));
-    ids.push_back(std::move(unknown));
-  }
-
-  std::vector<Reply> replies = GetMany(session_, paths, false, deadline);
-  size_t next = 0;
-  for (size_t i = 0; i < found.size(); ++i) {
-    const size_t n = ids[i].size();
-    std::vector<std::string> own_paths(paths.begin() + next, paths.begin() + next + n);
-    std::vector<Reply> own_replies(std::make_move_iterator(replies.begin() + next),
-                                   std::make_move_iterator(replies.begin() + next + n));
-    next += n;
-    Status s = ApplyInstances(found[i].first, ids[i], own_paths, own_replies, &found[i].second);
-    if (!s.ok()) return s;
-  }
-  *out = std::move(found);
-  return Status::OK();
-}
-
 }  // namespace zk
 }  // namespace kreg

@@ -66,13 +66,6 @@ class ServiceReader {
                        const Deadline& deadline, ServiceNodes* nodes) const;
   Status ReadProperty(const std::string& service, const Deadline& deadline, ServiceNodes* nodes) const;
 
-  // Reads many services whole, without watches, in two pipelined rounds
-  // (every service's own nodes, then every instance): the cost of a listing
-  // is about two round trips plus the transfer. A service deleted since
-  // `services` was listed is left out.
-  Status ReadServices(const std::vector<std::string>& services, const Deadline& deadline,
-                      std::vector<std::pair<std::string, ServiceNodes>>* out) const;
-
  private:
   // Each takes the reply of a read and updates *nodes as its Read* does.
   Status ApplyInstanceDir(const std::string& service, const Reply& reply, ServiceNodes* nodes,
