@@ -42,6 +42,13 @@ struct Arrival {
   std::vector<std::string> invalid_ids;  // kInstanceDir: children not read
 };
 
+// Enough requests in flight to hide the round trip, few enough to bound
+// what is buffered.
+constexpr size_t kListWindow = 2000;
+// The caller is woken for this many replies, or by its poll.
+constexpr size_t kWakeBatch = 64;
+constexpr std::chrono::milliseconds kPoll{2};
+
 ReadOp OpOf(Node node) {
   return node == Node::kProperty || node == Node::kInstance ? ReadOp::kGet : ReadOp::kGetChildren;
 }
@@ -105,8 +112,9 @@ bool Listing::Take(const Deadline& deadline, std::vector<Arrival>* out) {
   while (arrived_.empty()) {
     if (deadline.passed()) return false;
     caller_waiting_ = true;
-    // Bounded, for a deadline cancelled from outside.
-    cv_.wait_until(lock, std::min(deadline.at, Clock::now() + std::chrono::milliseconds(50)));
+    // Woken for a batch (Deliver); the poll picks up the rest, and sees a
+    // deadline cancelled from outside.
+    cv_.wait_until(lock, std::min(deadline.at, Clock::now() + kPoll));
     caller_waiting_ = false;
   }
   out->swap(arrived_);
@@ -170,13 +178,16 @@ void Listing::Deliver(Arrival a, std::vector<Request> chained) {
     std::lock_guard<std::mutex> lock(mu_);
     --in_flight_;
     if (abandoned_) return;
+    // A failure at once, the rest in batches: a wake-up per reply would
+    // cost the server's threads more than the caller gains.
+    const bool failed = a.reply.rc != ZOK && a.reply.rc != ZNONODE;
     a.chained = chained.size();
     arrived_.push_back(std::move(a));
     // First in line: what one service lists is read before more services
     // are, so its records reach the caller early and the backlog stays
     // short.
     for (auto it = chained.rbegin(); it != chained.rend(); ++it) backlog_.push_front(std::move(*it));
-    wake = caller_waiting_;
+    wake = caller_waiting_ && (failed || arrived_.size() >= kWakeBatch || in_flight_ == 0);
   }
   if (wake) cv_.notify_one();
 }

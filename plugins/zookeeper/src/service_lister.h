@@ -3,10 +3,11 @@
 //
 // The reads are pipelined across services and chained on the client's
 // completion thread: the reply to a directory's listing issues the reads
-// of what it lists at once, with at most kListWindow requests in flight,
-// so no service waits for another's round and a listing costs about three
-// round trips plus the transfer. The replies are decoded on the caller's
-// thread while the rest are still in flight.
+// of what it lists at once, with at most 2000 requests in flight (as many
+// as the raw client's pipelined reads keep), so no service waits for
+// another's round and a listing costs about three round trips plus the
+// transfer. The replies are decoded on the caller's thread while the rest
+// are still in flight.
 //
 // Per service: getChildren of its node (is it there; are instance/ and
 // property/?) and of instance/, at once; then getData of every instance
@@ -18,7 +19,6 @@
 #ifndef KREG_PLUGINS_ZOOKEEPER_SERVICE_LISTER_H_
 #define KREG_PLUGINS_ZOOKEEPER_SERVICE_LISTER_H_
 
-#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -31,10 +31,6 @@
 
 namespace kreg {
 namespace zk {
-
-// As many requests in flight as the raw client's pipelined reads keep:
-// enough to hide the round trip, few enough to bound what is buffered.
-inline constexpr size_t kListWindow = 2000;
 
 class ServiceLister {
  public:

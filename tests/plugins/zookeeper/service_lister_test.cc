@@ -56,39 +56,44 @@ Options SessionOptions(const ZooKeeperServer& server) {
   return o;
 }
 
-TEST(ZooKeeperServiceLister, ListsTheTreeWhole) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
-  const std::vector<std::string> names = MakeTree(&raw);
-  std::unique_ptr<Session> session;
-  ASSERT_TRUE(Session::Open(SessionOptions(*zk), plugin::Logger(), &session).ok());
-  const Layout layout("/discovery");
+// A server holding the tree, and a session of the plugin's on it.
+class ZooKeeperServiceLister : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string error;
+    zk_ = ZooKeeperServer::Start(1, &error);
+    ASSERT_NE(zk_, nullptr) << error;
+    RawClient raw(zk_->connect_string());
+    ASSERT_TRUE(raw.connected());
+    names_ = MakeTree(&raw);
+    ASSERT_TRUE(Session::Open(SessionOptions(*zk_), plugin::Logger(), &session_).ok());
+  }
+
+  std::unique_ptr<ZooKeeperServer> zk_;
+  std::vector<std::string> names_;
+  std::unique_ptr<Session> session_;
+  const Layout layout_{"/discovery"};
+};
+
+TEST_F(ZooKeeperServiceLister, ListsTheTreeWhole) {
   std::vector<Service> out;
-  Status s = ServiceLister(session.get(), &layout, plugin::Logger())
-                 .List(names, Deadline::After(std::chrono::seconds(30)), &out);
+  Status s = ServiceLister(session_.get(), &layout_, plugin::Logger())
+                 .List(names_, Deadline::After(std::chrono::seconds(30)), &out);
   ASSERT_TRUE(s.ok()) << s.ToString();
-  ASSERT_EQ(out.size(), names.size());
+  ASSERT_EQ(out.size(), names_.size());
   for (size_t i = 0; i < out.size(); ++i) {
-    EXPECT_EQ(out[i].service_name, names[i]);
+    EXPECT_EQ(out[i].service_name, names_[i]);
     EXPECT_EQ(out[i].instance_count(), static_cast<size_t>(kInstancesPerService));
   }
 }
 
-TEST(ZooKeeperServiceLister, PausedServerTimesOutByTheDeadlineAndLateRepliesAreDropped) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
-  const std::vector<std::string> names = MakeTree(&raw);
-  std::unique_ptr<Session> session;
-  ASSERT_TRUE(Session::Open(SessionOptions(*zk), plugin::Logger(), &session).ok());
-  const Layout layout("/discovery");
+TEST_F(ZooKeeperServiceLister, PausedServerTimesOutByTheDeadlineAndLateRepliesAreDropped) {
   std::vector<Service> out(1);  // left as it was on failure
   {
-    const ServiceLister lister(session.get(), &layout, plugin::Logger());
-    zk->Pause(0);
+    const ServiceLister lister(session_.get(), &layout_, plugin::Logger());
+    zk_->Pause(0);
     auto start = std::chrono::steady_clock::now();
-    Status s = lister.List(names, Deadline::After(std::chrono::milliseconds(1500)), &out);
+    Status s = lister.List(names_, Deadline::After(std::chrono::milliseconds(1500)), &out);
     auto took = std::chrono::steady_clock::now() - start;
     EXPECT_EQ(s.code(), KREG_TIMEOUT) << s.ToString();
     EXPECT_NE(s.message().find("/discovery/svc-"), std::string::npos) << s.message();
@@ -97,35 +102,28 @@ TEST(ZooKeeperServiceLister, PausedServerTimesOutByTheDeadlineAndLateRepliesAreD
   }
   // The requests still out are answered now, after List returned (or fail
   // with the connection, if the client gave up on it meanwhile).
-  zk->Resume(0);
-  ASSERT_TRUE(session->WaitConnected(Deadline::After(std::chrono::seconds(20))));
-  Reply r = GetChildren(session.get(), "/discovery", false, Deadline::After(std::chrono::seconds(10)));
+  zk_->Resume(0);
+  ASSERT_TRUE(session_->WaitConnected(Deadline::After(std::chrono::seconds(20))));
+  Reply r = GetChildren(session_.get(), "/discovery", false, Deadline::After(std::chrono::seconds(10)));
   EXPECT_EQ(r.rc, ZOK) << "the session serves on";
-  EXPECT_EQ(r.children.size(), names.size());
+  EXPECT_EQ(r.children.size(), names_.size());
 }
 
-TEST(ZooKeeperServiceLister, StoppedServerFailsByTheDeadlineAndCloseDropsWhatIsDue) {
-  KREG_START_ZOOKEEPER(zk, 1);
-  RawClient raw(zk->connect_string());
-  ASSERT_TRUE(raw.connected());
-  const std::vector<std::string> names = MakeTree(&raw);
-  std::unique_ptr<Session> session;
-  ASSERT_TRUE(Session::Open(SessionOptions(*zk), plugin::Logger(), &session).ok());
-  const Layout layout("/discovery");
+TEST_F(ZooKeeperServiceLister, StoppedServerFailsByTheDeadlineAndCloseDropsWhatIsDue) {
   std::vector<Service> out;
   // Stopped while the listing runs (or before it starts): its reads fail
   // with the connection, are retried, and fail again until the deadline.
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    zk->Kill(0);
+    zk_->Kill(0);
   });
-  const ServiceLister lister(session.get(), &layout, plugin::Logger());
+  const ServiceLister lister(session_.get(), &layout_, plugin::Logger());
   auto start = std::chrono::steady_clock::now();
-  Status s = lister.List(names, Deadline::After(std::chrono::milliseconds(1500)), &out);
+  Status s = lister.List(names_, Deadline::After(std::chrono::milliseconds(1500)), &out);
   auto took = std::chrono::steady_clock::now() - start;
   stopper.join();
   if (s.ok()) {
-    EXPECT_EQ(out.size(), names.size()) << "done before the server went";
+    EXPECT_EQ(out.size(), names_.size()) << "done before the server went";
   } else {
     EXPECT_TRUE(s.code() == KREG_UNAVAILABLE || s.code() == KREG_TIMEOUT) << s.ToString();
     EXPECT_TRUE(out.empty());
@@ -133,12 +131,12 @@ TEST(ZooKeeperServiceLister, StoppedServerFailsByTheDeadlineAndCloseDropsWhatIsD
   EXPECT_LT(took, std::chrono::seconds(4));
   // A second listing, with the server surely gone, fails the same way.
   start = std::chrono::steady_clock::now();
-  s = lister.List(names, Deadline::After(std::chrono::milliseconds(1500)), &out);
+  s = lister.List(names_, Deadline::After(std::chrono::milliseconds(1500)), &out);
   EXPECT_TRUE(s.code() == KREG_UNAVAILABLE || s.code() == KREG_TIMEOUT) << s.ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
   // Closing the session fails whatever is still queued (ZCLOSING) into
   // the abandoned listings.
-  session.reset();
+  session_.reset();
 }
 
 }  // namespace
