@@ -8,8 +8,8 @@
 #include "kreg/json_format.hpp"
 #include "kreg/validate.hpp"
 #include "nodes.h"
+#include "service_lister.h"
 #include "status.h"
-#include "service_nodes.h"
 #include "watch.h"
 
 namespace kreg {
@@ -194,13 +194,9 @@ Status ZkBackend::ListServices(std::vector<Service>* out) {
   for (const std::string& name : root.children) {
     if (!layout_.Reserved(name) && ValidateName("service name", name).ok()) names.push_back(name);
   }
-  const ServiceReader reader(session_.get(), &layout_, log_);
-  std::vector<std::pair<std::string, ServiceNodes>> read;
+  const ServiceLister lister(session_.get(), &layout_, log_);
   // A listing reads the whole tree: it gets the timeout once per service.
-  Status s = reader.ReadServices(names, Deadline::After(options_.timeout * std::max<size_t>(1, names.size())), &read);
-  if (!s.ok()) return s;
-  for (const auto& [name, nodes] : read) out->push_back(nodes.ToService(name));
-  return Status::OK();
+  return lister.List(names, Deadline::After(options_.timeout * std::max<size_t>(1, names.size())), out);
 }
 
 Status ZkBackend::SetProperty(const Property& property) {
