@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "kreg/host/open.h"
@@ -57,6 +59,31 @@ Status RegisterHeld(const Registry& registry, const Instance& instance) {
   RegisterOptions options;
   options.ttl = std::chrono::hours(1);
   return registry.Register(instance, options);
+}
+
+int RegisterHeldAsync(const Registry& registry, const std::string& service, int from, int to, int window) {
+  RegisterOptions options;
+  options.ttl = std::chrono::hours(1);
+  std::mutex mu;
+  std::condition_variable cv;
+  int outstanding = 0;
+  int failed = 0;
+  for (int i = from; i < to; ++i) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return outstanding < window; });
+      ++outstanding;
+    }
+    registry.RegisterAsync(SampleInstance(service, Id(i)), options, [&](const Status& s) {
+      std::lock_guard<std::mutex> lock(mu);
+      --outstanding;
+      if (!s.ok()) ++failed;
+      cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  cv.wait(lock, [&] { return outstanding == 0; });
+  return failed;
 }
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }

@@ -39,6 +39,10 @@ host::Config BenchConfig(const Options& options, const std::string& plugin, cons
 // a plugin delete its record, loading the server while the next scenario
 // is measured.
 Status RegisterHeld(const Registry& registry, const Instance& instance);
+// RegisterHeld through Registry::RegisterAsync for ids [from, to) of
+// `service`, keeping at most `window` outstanding; returns when every
+// `done` ran, with how many failed.
+int RegisterHeldAsync(const Registry& registry, const std::string& service, int from, int to, int window);
 
 double Seconds(Clock::duration d);
 double Micros(Clock::duration d);

@@ -49,7 +49,7 @@ extern "C" {
  * minor bump appends members to kreg_plugin or fields to structs; both
  * sides use what the other's struct_size shows it has. */
 #define KREG_ABI_VERSION_MAJOR 1
-#define KREG_ABI_VERSION_MINOR 1
+#define KREG_ABI_VERSION_MINOR 2
 
 #define KREG_PLUGIN_ENTRY_SYMBOL "kreg_plugin_entry"
 
@@ -245,6 +245,10 @@ typedef struct kreg_register_options {
 typedef void (*kreg_service_fn)(void* user_data, const kreg_service* service);
 /* Called once per watch event, on a plugin-owned thread. */
 typedef void (*kreg_watch_fn)(void* user_data, const kreg_watch_event* event);
+/* The end of a register_instance_async (ABI 1.2): `status` is what
+ * register_instance would have returned, `message` (BORROWED until the
+ * callback returns; empty on KREG_OK) its error line. */
+typedef void (*kreg_register_done_fn)(void* user_data, kreg_status status, kreg_str message);
 
 typedef struct kreg_backend kreg_backend; /* opaque, plugin-owned */
 typedef struct kreg_watch kreg_watch;     /* opaque, plugin-owned */
@@ -353,6 +357,41 @@ typedef struct kreg_plugin {
                                    int64_t known_version, int* unchanged,
                                    kreg_service_fn fn, void* user_data,
                                    char* err, size_t err_size);
+
+  /* ---- ABI 1.2 ---- */
+
+  /* register_instance for a caller that does not wait: the plugin may keep
+   * many registers in flight at once (ZooKeeper commits them together).
+   * Same semantics and errors as register_instance; what it would have
+   * returned is reported either here or through `done`:
+   *   - an error returned here (a bad argument, typically) means `done`
+   *     is never called and nothing was started;
+   *   - KREG_OK means `done` is called exactly once with the outcome, on
+   *     the calling thread before this returns (a keepalive, or an answer
+   *     known at once) or later on a plugin-owned thread. After `done` ran
+   *     with KREG_OK the instance is registered as after register_instance
+   *     returned (get_service reads it).
+   * `instance` and `options` are BORROWED for this call only: the plugin
+   * copies what it needs before returning. `user_data` is the caller's; it
+   * must stay valid until `done` has run. `done` must not block (on a
+   * plugin thread it holds up other completions) and must not unwind; from
+   * inside it only register_instance_async may be called on this backend
+   * (the other members may wait for a reply the blocked thread would
+   * deliver), and destroy never.
+   * Thread safety: as every member, callable concurrently from any thread,
+   * and from inside a watch callback. destroy REQUIRES, as for the other
+   * members, that no register_instance_async call is still running;
+   * registers whose `done` has not run yet are finished first (their
+   * `done` runs, with KREG_UNAVAILABLE if the backend closed before the
+   * outcome was known) before destroy returns. A host finding this member
+   * absent (KREG_HAS_FIELD) calls register_instance and then its own
+   * `done`. */
+  kreg_status (*register_instance_async)(kreg_backend* backend,
+                                         const kreg_instance* instance,
+                                         const kreg_register_options* options,
+                                         kreg_register_done_fn done,
+                                         void* user_data, char* err,
+                                         size_t err_size);
 } kreg_plugin;
 
 /* What the host offers when it calls the entry point. */

@@ -20,6 +20,7 @@
 #define KREG_PLUGIN_HPP_
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -117,6 +118,22 @@ class Backend {
   // service/id; nothing stored), PERMISSION_DENIED, CORRUPT (the store holds
   // data the backend will not overwrite).
   virtual Status Register(const Instance& instance, const RegisterOptions& options) = 0;
+  // Receives a register's outcome: what Register would have returned.
+  using RegisterDone = std::function<void(const Status&)>;
+  // Register for a caller that does not wait (kreg.h
+  // register_instance_async): calls `done` exactly once, either on this
+  // thread before returning or later on a backend thread; after done(OK)
+  // the instance reads as after Register. `instance` and `options` die
+  // with the call. `done` never blocks; from inside it only RegisterAsync
+  // may be called. The glue answers keepalives (Renew) and bad names
+  // before this runs, as for Register. A backend must have run every
+  // pending `done` before its destructor returns. The default calls
+  // Register and then `done`: correct for every backend, with one register
+  // in flight per caller; a backend whose store answers asynchronously
+  // overrides it to keep many in flight.
+  virtual void RegisterAsync(const Instance& instance, const RegisterOptions& options, RegisterDone done) {
+    done(Register(instance, options));
+  }
   // Removes the instance at once; an absent one is OK. Errors:
   // PERMISSION_DENIED, CORRUPT.
   virtual Status Deregister(const std::string& service_name, const std::string& id) = 0;

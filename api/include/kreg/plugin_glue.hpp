@@ -8,6 +8,7 @@
 #define KREG_PLUGIN_GLUE_HPP_
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -182,26 +184,85 @@ inline void Destroy(kreg_backend* b) { delete Handle(b); }
 
 inline const char* Type(kreg_backend* b) { return Handle(b)->type; }
 
+inline RegisterOptions ToRegisterOptions(const kreg_register_options* options) {
+  RegisterOptions opts;
+  if (options != nullptr) {
+    if (options->ttl_ms > 0) opts.ttl = std::chrono::milliseconds(options->ttl_ms);
+    opts.refresh = options->refresh != 0;
+  }
+  return opts;
+}
+
+// Keepalives are the hot path (every instance, every few seconds): no
+// copy of the instance unless the backend needs one.
+inline bool RenewHeld(Backend* backend, const kreg_instance* instance, const RegisterOptions& opts) {
+  std::string_view service(instance->service_name.data, instance->service_name.size);
+  std::string_view id(instance->id.data, instance->id.size);
+  return !opts.refresh && backend->Renew(service, id, opts.ttl);
+}
+
+// The instance as the backend's Register gets it: names and text checked.
+inline Status RegisterValue(const kreg_instance* instance, Instance* out) {
+  *out = ToValue(*instance);
+  Status s = ValidateInstanceKey(out->service_name, out->id);
+  if (s.ok()) s = ValidateInstanceText(*out);
+  return s;
+}
+
 inline kreg_status RegisterInstance(kreg_backend* b, const kreg_instance* instance,
                                     const kreg_register_options* options, char* err,
                                     size_t err_size) {
   return Guard(err, err_size, [&]() -> Status {
-    RegisterOptions opts;
-    if (options != nullptr) {
-      if (options->ttl_ms > 0) opts.ttl = std::chrono::milliseconds(options->ttl_ms);
-      opts.refresh = options->refresh != 0;
-    }
+    const RegisterOptions opts = ToRegisterOptions(options);
     Backend* backend = Handle(b)->backend.get();
-    std::string_view service(instance->service_name.data, instance->service_name.size);
-    std::string_view id(instance->id.data, instance->id.size);
-    // Keepalives are the hot path (every instance, every few seconds): no
-    // copy of the instance unless the backend needs one.
-    if (!opts.refresh && backend->Renew(service, id, opts.ttl)) return Status::OK();
-    Instance value = ToValue(*instance);
-    Status s = ValidateInstanceKey(value.service_name, value.id);
-    if (s.ok()) s = ValidateInstanceText(value);
+    if (RenewHeld(backend, instance, opts)) return Status::OK();
+    Instance value;
+    Status s = RegisterValue(instance, &value);
     if (!s.ok()) return s;
     return backend->Register(value, opts);
+  });
+}
+
+// The host's `done` of one register_instance_async, called at most once:
+// not at all when the call that started it failed, even if the backend
+// threw after it had handed `done` on.
+class RegisterCompletion {
+ public:
+  RegisterCompletion(kreg_register_done_fn fn, void* user_data) : fn_(fn), user_data_(user_data) {}
+
+  void Deliver(const Status& s) {
+    if (!claimed_.exchange(true)) fn_(user_data_, s.code(), ToStr(s.message()));
+  }
+  // True when `done` has not run and now never will.
+  bool Abandon() { return !claimed_.exchange(true); }
+
+ private:
+  const kreg_register_done_fn fn_;
+  void* const user_data_;
+  std::atomic<bool> claimed_{false};
+};
+
+inline kreg_status RegisterInstanceAsync(kreg_backend* b, const kreg_instance* instance,
+                                         const kreg_register_options* options, kreg_register_done_fn done,
+                                         void* user_data, char* err, size_t err_size) {
+  return Guard(err, err_size, [&]() -> Status {
+    const RegisterOptions opts = ToRegisterOptions(options);
+    Backend* backend = Handle(b)->backend.get();
+    if (RenewHeld(backend, instance, opts)) {
+      done(user_data, KREG_OK, kreg_str{nullptr, 0});
+      return Status::OK();
+    }
+    Instance value;
+    Status s = RegisterValue(instance, &value);
+    if (!s.ok()) return s;
+    auto completion = std::make_shared<RegisterCompletion>(done, user_data);
+    try {
+      backend->RegisterAsync(value, opts, [completion](const Status& outcome) { completion->Deliver(outcome); });
+    } catch (...) {
+      if (!completion->Abandon()) return Status::OK();  // `done` ran: the host has its outcome
+      throw;
+    }
+    return Status::OK();
   });
 }
 
@@ -313,6 +374,7 @@ inline kreg_plugin MakeTable(const char* name, const char* description,
   t.watch_cancel = &CancelWatch;
   t.set_property = &SetProperty;
   t.get_service_since = &GetServiceSince;
+  t.register_instance_async = &RegisterInstanceAsync;
   return t;
 }
 

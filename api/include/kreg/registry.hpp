@@ -3,7 +3,9 @@
 // Obtain one from kreg::host::OpenRegistry (host/), which loads the plugin;
 // or from Registry::Open when you already hold a plugin table.
 //
-// Thread safety: every method may be called concurrently from any thread.
+// Thread safety: every method may be called concurrently from any thread,
+// and from inside a watch callback; from inside a RegisterAsync's `done`
+// only RegisterAsync.
 // Registry is a cheap shared handle: copies refer to the same backend, which
 // is destroyed (and its library released) when the last copy and the last
 // Watch from it are gone.
@@ -167,14 +169,50 @@ class Registry {
     Status s = ValidateInstanceKey(instance.service_name, instance.id);
     if (!s.ok()) return s;
     InstanceView view(instance);
-    kreg_register_options c{};
-    c.struct_size = sizeof(c);
-    c.ttl_ms = options.ttl.count();
-    c.refresh = options.refresh ? 1 : 0;
+    const kreg_register_options c = ToC(options);
     ErrorBuffer err;
     return Result(handle_->plugin->register_instance(handle_->backend, view.get(), &c, err.data,
                                                      sizeof(err.data)),
                   err);
+  }
+
+  // Receives the outcome of one RegisterAsync: what Register would have
+  // returned. Must not block or throw; from inside it only RegisterAsync
+  // may be called on this Registry (kreg.h register_instance_async).
+  using RegisterDone = std::function<void(const Status&)>;
+
+  // Register for a caller that does not wait: `done` runs exactly once,
+  // either on this thread before RegisterAsync returns (a keepalive, a bad
+  // argument, an answer known at once) or later on a plugin thread; after
+  // done(OK) the instance reads as after Register. Many registers in
+  // flight at once let a backend commit them together (ZooKeeper); bound
+  // how many yourself. A plugin older than ABI 1.2 registers on this
+  // thread (Register, then `done`). Thread-safe like every method; the
+  // last copy of this Registry going away waits until every pending
+  // `done` has run (with UNAVAILABLE for those the backend's closing cut
+  // short), so it must not be destroyed from inside `done`.
+  void RegisterAsync(const Instance& instance, const RegisterOptions& options, RegisterDone done) const {
+    const kreg_plugin& plugin = *handle_->plugin;
+    if (!KREG_HAS_FIELD(&plugin, kreg_plugin, register_instance_async)) {
+      done(Register(instance, options));
+      return;
+    }
+    Status s = ValidateInstanceKey(instance.service_name, instance.id);
+    if (!s.ok()) {
+      done(s);
+      return;
+    }
+    InstanceView view(instance);
+    const kreg_register_options c = ToC(options);
+    auto pending = std::make_unique<RegisterDone>(std::move(done));
+    ErrorBuffer err;
+    kreg_status st = plugin.register_instance_async(handle_->backend, view.get(), &c, &RegisterDoneTrampoline,
+                                                    pending.get(), err.data, sizeof(err.data));
+    if (st != KREG_OK) {
+      (*pending)(Status(st, err.data));  // the plugin will not call back
+      return;
+    }
+    pending.release();  // the trampoline owns it now
   }
 
   Status Deregister(const std::string& service_name, const std::string& id) const {
@@ -312,6 +350,21 @@ class Registry {
     }
     static void LogDiscard(void*, kreg_log_level, kreg_str) {}
   };
+
+  static kreg_register_options ToC(const RegisterOptions& options) {
+    kreg_register_options c{};
+    c.struct_size = sizeof(c);
+    c.ttl_ms = options.ttl.count();
+    c.refresh = options.refresh ? 1 : 0;
+    return c;
+  }
+
+  // An exception leaving `done` terminates here rather than unwinding
+  // through plugin frames.
+  static void RegisterDoneTrampoline(void* user_data, kreg_status status, kreg_str message) noexcept {
+    std::unique_ptr<RegisterDone> done(static_cast<RegisterDone*>(user_data));
+    (*done)(status == KREG_OK ? Status::OK() : Status(status, ToString(message)));
+  }
 
   static Status Result(kreg_status st, const ErrorBuffer& err) {
     if (st == KREG_OK) return Status::OK();

@@ -23,6 +23,10 @@ int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 // outlives its TTL by at most this much.
 constexpr std::chrono::milliseconds kMaintainPeriod{200};
 
+Status Closed(const std::string& path) {
+  return Status::Unavailable("zookeeper: the backend was closed before the register of " + path + " completed");
+}
+
 }  // namespace
 
 Status ZkBackend::Create(const plugin::Config& config, std::unique_ptr<plugin::Backend>* out) {
@@ -44,7 +48,8 @@ ZkBackend::ZkBackend(const Options& options, plugin::Logger log, std::unique_ptr
       mirror_(NodeMirror::Start(session_.get(), &layout_, log, options.timeout)),
       cache_(new ServiceCache(mirror_.get(), &layout_)),
       batcher_(session_.get()),
-      directories_(session_.get(), &layout_, options, log) {
+      directories_(session_.get(), &layout_, options, log),
+      register_worker_([this](const std::shared_ptr<AsyncRegister>& reg) { ExpireRegister(reg); }) {
   session_->Subscribe(this);
   maintainer_ = std::thread([this] { Maintain(); });
 }
@@ -57,10 +62,17 @@ ZkBackend::~ZkBackend() {
   }
   maintain_cv_.notify_all();
   maintainer_.join();
+  // The registers handed to the worker end now (UNAVAILABLE); the creates
+  // still in flight are answered while the session closes (ZCLOSING), or
+  // not at all: those end after it. Nothing calls back after this returns.
+  register_worker_.Close();
   cache_.reset();
   mirror_->Stop();
   mirror_.reset();
   session_.reset();
+  for (const auto& reg : register_worker_.TakeAwaited()) {
+    if (reg->TakeExpiry()) FinishRegister(reg, Closed(reg->path));
+  }
 }
 
 void ZkBackend::OnNodeEvent(int, const std::string& path) {
@@ -102,6 +114,10 @@ bool ZkBackend::Renew(std::string_view service_name, std::string_view id, std::c
 }
 
 Status ZkBackend::Register(const Instance& instance, const RegisterOptions& options) {
+  return RegisterBy(instance, options, OpDeadline());
+}
+
+Status ZkBackend::RegisterBy(const Instance& instance, const RegisterOptions& options, const Deadline& deadline) {
   const std::string key = HeldInstances::Key(instance.service_name, instance.id);
   if (!options.refresh && held_.Renew(key, options.ttl)) return Status::OK();
 
@@ -112,7 +128,6 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
   if (!s.ok()) return s;
 
   const std::string path = layout_.Instance(instance.service_name, instance.id);
-  Deadline deadline = OpDeadline();
   s = directories_.CheckInstanceDir(instance.service_name, deadline);
   if (!s.ok()) return s;
   std::lock_guard<std::mutex> key_lock(held_.KeyLock(key));
@@ -155,6 +170,108 @@ Status ZkBackend::Register(const Instance& instance, const RegisterOptions& opti
   entry.waiting = ownership == Ownership::kOther;
   held_.Put(key, std::move(entry));
   return Status::OK();
+}
+
+namespace {
+
+// True while a register's `done` runs on the client's completion thread:
+// a RegisterAsync made from inside it must not wait there.
+thread_local bool in_register_completion = false;
+
+}  // namespace
+
+void ZkBackend::RegisterAsync(const Instance& instance, const RegisterOptions& options, RegisterDone done) {
+  std::string key = HeldInstances::Key(instance.service_name, instance.id);
+  if (!options.refresh && held_.Renew(key, options.ttl)) return done(Status::OK());
+  auto reg = std::shared_ptr<AsyncRegister>(new AsyncRegister);  // not make_shared: the worker holds it weakly
+  reg->instance = instance;
+  reg->options = options;
+  reg->done = std::move(done);
+  reg->deadline = Deadline::After(options_.timeout, &stopping_);
+  reg->key = std::move(key);
+  reg->path = layout_.Instance(instance.service_name, instance.id);
+  if (stopping_.load()) return FinishRegister(reg, Closed(reg->path));
+  if (!in_register_completion) return StartRegister(reg);
+  // The directory check and the key lock below may wait for a reply.
+  if (!register_worker_.Post([this, reg] { StartRegister(reg); })) FinishRegister(reg, Closed(reg->path));
+}
+
+void ZkBackend::StartRegister(const std::shared_ptr<AsyncRegister>& reg) {
+  const Instance& instance = reg->instance;
+  Instance stored = instance;
+  FillTimes(UnixNow(), held_.RegTime(reg->key), &stored);
+  std::string json;
+  Status s = format::EncodeStored(stored, &json);
+  if (s.ok()) s = directories_.CheckInstanceDir(instance.service_name, reg->deadline);
+  if (!s.ok()) return FinishRegister(reg, s);
+  {
+    std::lock_guard<std::mutex> key_lock(held_.KeyLock(reg->key));
+    // Held already (a concurrent register, a refresh): Register's business.
+    if (!held_.Contains(reg->key)) {
+      reg->token = next_create_token_.fetch_add(1);
+      HeldInstance entry;
+      entry.service = instance.service_name;
+      entry.id = instance.id;
+      entry.json = json;
+      entry.reg_time = stored.reg_time;
+      entry.deadline = LeaseClock::now() + reg->options.ttl;
+      entry.creating = reg->token;
+      // Held before the create is issued, under the key lock: a deregister
+      // or a lapse from now on sees it, and its delete follows the create.
+      held_.Put(reg->key, std::move(entry));
+      register_worker_.Await(reg);
+      int rc = CreateAsync(session_.get(), reg->path, json, ZOO_EPHEMERAL,
+                           [this, reg](Reply&& reply) { OnCreated(reg, reply.rc); });
+      if (rc == ZOK) return;
+      reg->TakeReply();  // refused at once: no reply will come
+      held_.DropCreate(reg->key, reg->token);
+    }
+  }
+  if (!register_worker_.Post([this, reg] { FinishRegister(reg, RegisterBy(reg->instance, reg->options, reg->deadline)); })) {
+    FinishRegister(reg, Closed(reg->path));
+  }
+}
+
+void ZkBackend::OnCreated(const std::shared_ptr<AsyncRegister>& reg, int rc) {
+  if (!reg->TakeReply()) return;  // too late: the worker reported the timeout
+  if (rc == ZOK) {
+    // The next maintenance round sets its watch, as after Register.
+    held_.FinishCreate(reg->key, reg->token);
+    in_register_completion = true;
+    FinishRegister(reg, Status::OK());
+    in_register_completion = false;
+    return;
+  }
+  // A node already there, missing parents, a lost connection: sorting
+  // them out takes blocking requests.
+  if (!register_worker_.Post([this, reg] { RegisterOnWorker(reg); })) {
+    in_register_completion = true;
+    FinishRegister(reg, Closed(reg->path));
+    in_register_completion = false;
+  }
+}
+
+void ZkBackend::RegisterOnWorker(const std::shared_ptr<AsyncRegister>& reg) {
+  if (stopping_.load()) return FinishRegister(reg, Closed(reg->path));
+  // The entry is gone when a deregister or a lapse took it meanwhile (the
+  // instance was registered, then removed), or another register replaced
+  // it (and made the node).
+  if (!held_.DropCreate(reg->key, reg->token)) return FinishRegister(reg, Status::OK());
+  FinishRegister(reg, RegisterBy(reg->instance, reg->options, reg->deadline));
+}
+
+void ZkBackend::ExpireRegister(const std::shared_ptr<AsyncRegister>& reg) {
+  if (!reg->TakeExpiry()) return;  // the reply came first
+  held_.DropCreate(reg->key, reg->token);
+  FinishRegister(reg, ZkStatus(kDeadlineExceeded, "create", reg->path));
+}
+
+void ZkBackend::FinishRegister(const std::shared_ptr<AsyncRegister>& reg, const Status& status) {
+  plugin::Backend::RegisterDone done = std::move(reg->done);
+  // Closing cancels the deadlines of the registers still running: what
+  // they then report is the closing, not a slow server.
+  const bool cut_short = status.code() == KREG_TIMEOUT || status.code() == KREG_UNAVAILABLE;
+  done(cut_short && stopping_.load() ? Closed(reg->path) : status);
 }
 
 Status ZkBackend::Deregister(const std::string& service_name, const std::string& id) {

@@ -2,7 +2,9 @@
 // plugins/zookeeper/README.md).
 //
 // Threads: callers' threads run the operations (a GetService of a cached
-// service only looks it up, see service_cache.h); one maintenance thread
+// service only looks it up, see service_cache.h; a RegisterAsync completes
+// on the client's completion thread or on its worker, async_register.h);
+// one maintenance thread
 // ends lapsed leases (deleting their nodes, pipelined) and keeps every held
 // instance's node there; the Session's own threads renew the session; each
 // node mirror (node_mirror.h) answers notifications on the client's
@@ -35,6 +37,7 @@
 #include <thread>
 #include <vector>
 
+#include "async_register.h"
 #include "create_batcher.h"
 #include "directory_guard.h"
 #include "held_instances.h"
@@ -57,6 +60,10 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   // The keepalive path: a lookup in HeldInstances, no ZooKeeper request.
   bool Renew(std::string_view service_name, std::string_view id, std::chrono::milliseconds ttl) override;
   Status Register(const Instance& instance, const RegisterOptions& options) override;
+  // A first register issues its create and completes from its reply; a
+  // keepalive completes at once; the rest (async_register.h) finishes on
+  // the worker as Register does.
+  void RegisterAsync(const Instance& instance, const RegisterOptions& options, RegisterDone done) override;
   Status Deregister(const std::string& service_name, const std::string& id) override;
   // Answered from the ServiceCache: read-your-writes, as fresh as a watch.
   Status GetService(const std::string& service_name, Service* out) override;
@@ -74,6 +81,14 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   void OnNewSession() override;
 
   Deadline OpDeadline() const { return Deadline::After(options_.timeout); }
+  Status RegisterBy(const Instance& instance, const RegisterOptions& options, const Deadline& deadline);
+  // The parts of RegisterAsync (async_register.h): on the caller's thread
+  // (or the worker's), on the completion thread, and on the worker.
+  void StartRegister(const std::shared_ptr<AsyncRegister>& reg);
+  void OnCreated(const std::shared_ptr<AsyncRegister>& reg, int rc);
+  void RegisterOnWorker(const std::shared_ptr<AsyncRegister>& reg);
+  void ExpireRegister(const std::shared_ptr<AsyncRegister>& reg);
+  void FinishRegister(const std::shared_ptr<AsyncRegister>& reg, const Status& status);
   void WakeMaintainer();
   void LogOtherOwner(const std::string& path, int64_t owner);
   void Maintain();  // the maintenance thread
@@ -98,6 +113,9 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   bool wake_ = false;
   std::atomic<bool> stopping_{false};
   std::thread maintainer_;
+
+  std::atomic<uint64_t> next_create_token_{1};
+  AsyncRegisterWorker register_worker_;  // last: its thread calls into the members above
 };
 
 }  // namespace zk

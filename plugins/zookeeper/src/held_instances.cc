@@ -108,5 +108,22 @@ void HeldInstances::SetJson(const std::string& key, std::string json) {
   if (it != entries_.end()) it->second.json = std::move(json);
 }
 
+bool HeldInstances::FinishCreate(const std::string& key, uint64_t token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.creating != token) return false;
+  it->second.creating = 0;
+  it->second.check = true;
+  return true;
+}
+
+bool HeldInstances::DropCreate(const std::string& key, uint64_t token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second.creating != token) return false;
+  entries_.erase(it);
+  return true;
+}
+
 }  // namespace zk
 }  // namespace kreg

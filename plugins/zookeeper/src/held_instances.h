@@ -35,6 +35,11 @@ struct HeldInstance {
   // The last attempt to make the node failed (and was warned about): the
   // retries that follow every round are logged at debug until one works.
   bool failing = false;
+  // Non-zero: the first create of the node is in flight (AsyncRegister's
+  // token); the node may not be there yet. A deregister or a lapse that
+  // takes the entry meanwhile still deletes the node: the session's
+  // requests run in order, so its delete follows the create.
+  uint64_t creating = 0;
 };
 
 class HeldInstances {
@@ -82,6 +87,14 @@ class HeldInstances {
   void SetState(const std::string& key, bool recreate, bool waiting);
   // Replaces the stored record of `key`, keeping its lease and state.
   void SetJson(const std::string& key, std::string json);
+  // The create marked `token` made the node of `key`: flags it to be
+  // checked (setting its watch). False when the entry is no longer that
+  // create's (taken, or replaced by another register).
+  bool FinishCreate(const std::string& key, uint64_t token);
+  // The create marked `token` did not make the node: removes the entry
+  // when it is still that create's (true), leaving the key to whoever
+  // registers it next.
+  bool DropCreate(const std::string& key, uint64_t token);
 
   // A mutex per key stripe: register (create/refresh), deregister, expiry
   // and re-creation of one key are serialized by it, so ZooKeeper and
