@@ -16,6 +16,11 @@ namespace {
 // a few times at most, before its watch is left to report it.
 constexpr int kReadAttempts = 3;
 
+// Reads sent and not yet answered, at most (the rest wait in deferred_):
+// a mirror filling itself from a large tree holds a window of requests,
+// not all of them at once.
+constexpr size_t kMaxSent = 2000;
+
 // Pause between rounds of retries, so a failing server is not hammered.
 constexpr std::chrono::milliseconds kRetryPause{100};
 
@@ -73,6 +78,7 @@ void NodeMirror::Stop() {
     stopped_ = true;
     stopping_.store(true);
     subscribers_.clear();
+    deferred_.clear();
   }
   retry_cv_.notify_all();
   settled_cv_.notify_all();
@@ -169,14 +175,21 @@ Status NodeMirror::AddWatch(std::shared_ptr<plugin::EventSink> sink, uint64_t* i
   subscriber->id = next_subscriber_++;
   subscriber->sink = std::move(sink);
   for (const auto& [name, t] : services_) {
-    if (!t->listed) continue;
-    if (Settled(*t)) {
-      AppendCreates(name, *t, &subscriber->initial);
-    } else {
-      subscriber->waiting.insert(name);
+    if (t->listed && !Settled(*t)) subscriber->waiting.insert(name);
+  }
+  if (subscriber->waiting.empty()) {
+    // The common case, and the one with the largest initial state: it goes
+    // straight into the sink, never held whole a second time.
+    for (const auto& [name, t] : services_) {
+      if (t->listed) PushCreates(name, *t, subscriber->sink.get());
+    }
+    subscriber->sink->Push(SyncedEvent());
+    subscriber->synced = true;
+  } else {
+    for (const auto& [name, t] : services_) {
+      if (t->listed && subscriber->waiting.count(name) == 0) AppendCreates(name, *t, &subscriber->initial);
     }
   }
-  if (subscriber->waiting.empty()) PushInitial(subscriber.get());
   *id = subscriber->id;
   subscribers_.push_back(std::move(subscriber));
   return Status::OK();
@@ -208,28 +221,52 @@ void NodeMirror::Issue(ReadOp op, const std::string& path, bool watch, Tracked* 
     ++t->in_flight;
     tag.generation = t->generation;
   }
+  if (sent_ >= kMaxSent) {
+    deferred_.push_back(Deferred{op, path, watch, std::move(tag)});
+    return;
+  }
+  Send(op, path, watch, std::move(tag));
+}
+
+void NodeMirror::Send(ReadOp op, const std::string& path, bool watch, ReadTag tag) {
+  ++sent_;
   std::shared_ptr<NodeMirror> self = shared_from_this();
+  const uint64_t epoch = send_epoch_;
   ReadTag copy = tag;
-  int rc = ReadAsync(session_, Read{op, path}, watch, [self, tag = std::move(copy)](Reply&& reply) {
+  int rc = ReadAsync(session_, Read{op, path}, watch, [self, epoch, tag = std::move(copy)](Reply&& reply) {
     std::lock_guard<std::mutex> lock(self->mu_);
-    if (!self->stopped_) self->OnReply(tag, std::move(reply));
+    if (epoch == self->send_epoch_) --self->sent_;
+    if (self->stopped_) return;
+    self->OnReply(tag, std::move(reply));
+    self->SendDeferred();
   });
   if (rc != ZOK) {
+    --sent_;
     Reply refused;
     refused.rc = rc;
     OnReply(tag, std::move(refused));
   }
 }
 
-void NodeMirror::OnReply(const ReadTag& tag, Reply&& reply) {
-  std::shared_ptr<Tracked> keep;
-  if (tag.service.empty()) {
-    if (tag.generation != root_generation_ || !root_watched_) return;  // stale
-  } else {
-    auto found = services_.find(tag.service);
-    if (found == services_.end() || found->second->generation != tag.generation) return;  // stale
-    keep = found->second;
+void NodeMirror::SendDeferred() {
+  while (sent_ < kMaxSent && !deferred_.empty()) {
+    Deferred next = std::move(deferred_.front());
+    deferred_.pop_front();
+    if (Stale(next.tag)) continue;
+    Send(next.op, next.path, next.watch, std::move(next.tag));
   }
+}
+
+bool NodeMirror::Stale(const ReadTag& tag) const {
+  if (tag.service.empty()) return tag.generation != root_generation_ || !root_watched_;
+  auto found = services_.find(tag.service);
+  return found == services_.end() || found->second->generation != tag.generation;
+}
+
+void NodeMirror::OnReply(const ReadTag& tag, Reply&& reply) {
+  if (Stale(tag)) return;
+  std::shared_ptr<Tracked> keep;
+  if (!tag.service.empty()) keep = services_.at(tag.service);
   Tracked* t = keep.get();
   const bool may_be_missing =
       tag.kind == ReadKind::kRoot || tag.kind == ReadKind::kInstanceDir || tag.kind == ReadKind::kProperty;
@@ -573,12 +610,21 @@ void NodeMirror::Settle(const std::string& service, Tracked* t) {
   settled_cv_.notify_all();
 }
 
-void NodeMirror::AppendCreates(const std::string& service, const Tracked& t, std::vector<WatchEvent>* out) const {
+void NodeMirror::ForEachCreate(const std::string& service, const Tracked& t,
+                               const std::function<void(WatchEvent&&)>& fn) const {
   const MirroredService& s = t.state;
   for (const auto& [id, node] : s.instances) {
-    out->push_back(InstanceEvent(EventType::kCreate, DecodeMirrored(*layout_, service, id, node), s.version));
+    fn(InstanceEvent(EventType::kCreate, DecodeMirrored(*layout_, service, id, node), s.version));
   }
-  if (s.has_property) out->push_back(PropertyEvent(EventType::kCreate, s.property, s.version));
+  if (s.has_property) fn(PropertyEvent(EventType::kCreate, s.property, s.version));
+}
+
+void NodeMirror::AppendCreates(const std::string& service, const Tracked& t, std::vector<WatchEvent>* out) const {
+  ForEachCreate(service, t, [out](WatchEvent&& e) { out->push_back(std::move(e)); });
+}
+
+void NodeMirror::PushCreates(const std::string& service, const Tracked& t, plugin::EventSink* sink) const {
+  ForEachCreate(service, t, [sink](WatchEvent&& e) { sink->Push(std::move(e)); });
 }
 
 void NodeMirror::Deliver(const std::string& service, const std::vector<WatchEvent>& events, const Tracked& t) {
@@ -642,7 +688,11 @@ void NodeMirror::OnNodeEvent(int, const std::string& path) {
 void NodeMirror::OnNewSession() {
   std::lock_guard<std::mutex> lock(mu_);
   // Every watch went with the old session, and replies still due on its
-  // handle are stale: everything is read whole again.
+  // handle are stale (the client may drop some unanswered): everything is
+  // read whole again.
+  ++send_epoch_;
+  sent_ = 0;
+  deferred_.clear();
   if (root_watched_) {
     ++root_generation_;
     root_in_flight_ = 0;

@@ -52,6 +52,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -161,6 +162,10 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
   // Issues a read for `t` (nullptr: the root), counted in flight until
   // its reply is applied.
   void Issue(ReadOp op, const std::string& path, bool watch, Tracked* t, ReadTag tag);
+  void Send(ReadOp op, const std::string& path, bool watch, ReadTag tag);
+  void SendDeferred();
+  // True when the read was for a generation that is gone.
+  bool Stale(const ReadTag& tag) const;
   void OnReply(const ReadTag& tag, Reply&& reply);
   // Issues the read `tag` is for (again).
   void Reread(Tracked* t, ReadTag tag);
@@ -182,7 +187,10 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
                          int64_t version) const;
   void Settle(const std::string& service, Tracked* t);
   // The state of `service` as creates, at its version.
+  void ForEachCreate(const std::string& service, const Tracked& t,
+                     const std::function<void(WatchEvent&&)>& fn) const;
   void AppendCreates(const std::string& service, const Tracked& t, std::vector<WatchEvent>* out) const;
+  void PushCreates(const std::string& service, const Tracked& t, plugin::EventSink* sink) const;
   void Deliver(const std::string& service, const std::vector<WatchEvent>& events, const Tracked& t);
   void PushInitial(Subscriber* s);
   void WarnOnce(const std::string& what, const std::string& path);
@@ -210,6 +218,17 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
   uint64_t next_generation_ = 1;
   uint64_t next_subscriber_ = 1;
   std::vector<std::unique_ptr<Subscriber>> subscribers_;
+  // A read counted in flight but not sent yet.
+  struct Deferred {
+    ReadOp op;
+    std::string path;
+    bool watch;
+    ReadTag tag;
+  };
+  std::deque<Deferred> deferred_;
+  size_t sent_ = 0;          // sent and not answered (on this handle)
+  uint64_t send_epoch_ = 0;  // a new session starts a new count
+
   std::thread retry_thread_;
 };
 
