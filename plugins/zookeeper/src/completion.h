@@ -43,9 +43,11 @@ struct Reply {
   Stat stat{};
 };
 
-// A request's context. Done runs once, on the completion thread (or on
-// the thread closing the handle, with ZCLOSING), and the context is
-// deleted after it.
+// A request's context. Done runs at most once, on the completion thread
+// (or on the thread closing the handle, with ZCLOSING), and the context is
+// deleted after it. A closing handle may drop a request unanswered: an owner
+// waits for a reply only up to a deadline (PendingCall), or forgets what it
+// has in flight when the session is replaced (node_mirror.h).
 class Completion {
  public:
   virtual ~Completion() = default;
