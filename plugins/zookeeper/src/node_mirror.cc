@@ -148,27 +148,39 @@ Status NodeMirror::AddWatch(std::shared_ptr<plugin::EventSink> sink, uint64_t* i
     if (stopped_) return Status::Unavailable("zookeeper: the backend is closing");
     if (!root_error_.ok()) break;
     bool ready = root_loaded_ && RootSettled();
-    Status service_error;
     for (const auto& [name, t] : services_) {
       if (!t->listed) continue;
-      if (!t->error.ok()) service_error = t->error;
-      if (!t->loaded) ready = false;
+      if (!t->error.ok()) {
+        // Reported here, and read whole again by the next watch.
+        Status error = t->error;
+        t->error = Status::OK();
+        t->loaded = false;
+        StopWatchingRootIfUnwatched();
+        return error;
+      }
+      if (!t->loaded) {
+        ready = false;
+        if (Settled(*t)) LoadService(name, t.get());
+      }
     }
-    if (!service_error.ok()) return service_error;
     if (ready) break;
     if (deadline.passed()) {
-      if (!root_failure_.ok()) return root_failure_;
+      Status failure = root_failure_;
       for (const auto& [name, t] : services_) {
-        if (t->listed && !t->failure.ok()) return t->failure;
+        if (failure.ok() && t->listed && !t->failure.ok()) failure = t->failure;
       }
-      return Status::Timeout("zookeeper: the services under " + layout_->root() + " could not be read within " +
-                             std::to_string(timeout_.count()) + "ms");
+      if (failure.ok()) {
+        failure = Status::Timeout("zookeeper: the services under " + layout_->root() + " could not be read within " +
+                                  std::to_string(timeout_.count()) + "ms");
+      }
+      StopWatchingRootIfUnwatched();
+      return failure;
     }
     settled_cv_.wait_until(lock, std::min(deadline.at, Clock::now() + std::chrono::milliseconds(50)));
   }
   if (!root_error_.ok()) {
     Status error = root_error_;
-    if (subscribers_.empty()) root_watched_ = false;
+    StopWatchingRootIfUnwatched();
     return error;
   }
   auto subscriber = std::make_unique<Subscriber>();
@@ -200,8 +212,12 @@ void NodeMirror::RemoveWatch(uint64_t id) {
   subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
                                     [&](const std::unique_ptr<Subscriber>& s) { return s->id == id; }),
                      subscribers_.end());
+  StopWatchingRootIfUnwatched();
+}
+
+void NodeMirror::StopWatchingRootIfUnwatched() {
   if (!subscribers_.empty() || !root_watched_) return;
-  // The last watch went: only what the cache reads stays mirrored (the
+  // No watch is left: only what the cache reads stays mirrored (the
   // watches left on the rest fire once more, unanswered).
   root_watched_ = false;
   ++root_generation_;

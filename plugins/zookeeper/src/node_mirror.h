@@ -159,6 +159,8 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
   std::shared_ptr<Tracked> Track(const std::string& service);
   bool Settled(const Tracked& t) const { return t.in_flight == 0 && !t.retry; }
   bool RootSettled() const { return root_in_flight_ == 0 && !root_retry_; }
+  // Without a watch left, mirrors only what the cache reads.
+  void StopWatchingRootIfUnwatched();
   // Issues a read for `t` (nullptr: the root), counted in flight until
   // its reply is applied.
   void Issue(ReadOp op, const std::string& path, bool watch, Tracked* t, ReadTag tag);

@@ -238,6 +238,13 @@ TEST(ZooKeeperAuth, CreatorReadAclClosesReads) {
   ASSERT_TRUE(OpenZk(AuthOptions(*zk, "intruder", "pw", &other_log), &other).ok());
   Status s = other.GetService("svc", &svc);
   EXPECT_EQ(s.code(), KREG_PERMISSION_DENIED) << s.ToString();
+  // A watch that cannot read fails at once, each time it is tried.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    EventRecorder rec;
+    std::unique_ptr<Watch> w;
+    s = other.StartWatch(rec.Callback(), &w);
+    EXPECT_EQ(s.code(), KREG_PERMISSION_DENIED) << "attempt " << attempt << ": " << s.ToString();
+  }
 }
 
 TEST(ZooKeeperLog, ClientLogGoesToTheSinkNotStderr) {
