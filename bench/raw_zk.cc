@@ -69,6 +69,8 @@ void CollectChildren(int rc, const String_vector* children, const void* ctx) {
 RawZk::RawZk(const std::string& connect) {
   zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
   zh_ = zookeeper_init(connect.c_str(), nullptr, 30000, nullptr, nullptr, 0);
+  // As kreg's session does: no name resolution on every turn of the I/O loop.
+  if (zh_ != nullptr) zoo_set_servers_resolution_delay(zh_, 1000);
   for (int i = 0; i < 300 && zh_ != nullptr && zoo_state(zh_) != ZOO_CONNECTED_STATE; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

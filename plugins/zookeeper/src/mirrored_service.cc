@@ -8,11 +8,8 @@ namespace kreg {
 namespace zk {
 
 int64_t ServiceVersion(const MirroredService& service) {
-  int64_t max_instance_mzxid = 0;
-  for (const auto& [id, node] : service.instances) max_instance_mzxid = std::max(max_instance_mzxid, node.mzxid);
-  for (const auto& [id, mzxid] : service.skipped) max_instance_mzxid = std::max(max_instance_mzxid, mzxid);
   return ServiceVersion(service.instance_dir_pzxid, service.property_dir_pzxid, service.property_mzxid,
-                        max_instance_mzxid);
+                        service.max_instance_mzxid);
 }
 
 Instance DecodeMirrored(const Layout& layout, const std::string& service, const std::string& id,

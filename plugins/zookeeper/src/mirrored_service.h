@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "kreg/types.hpp"
 #include "layout.h"
@@ -29,10 +30,15 @@ struct MirroredInstance {
 struct MirroredService {
   bool exists = false;  // its node <root>/<service> is there
   int64_t instance_dir_pzxid = 0;  // 0 while the directory is missing
-  std::map<std::string, MirroredInstance> instances;
+  // Hashed: a notification's listing is looked up child by child.
+  std::unordered_map<std::string, MirroredInstance> instances;
   // Children that are not valid records: malformed ones by mzxid (they
   // count in the version), invalid ids with 0.
   std::map<std::string, int64_t> skipped;
+  // The largest mzxid of any instance node read, malformed ones included,
+  // not lowered when one goes: a delete moves the directory's pzxid past
+  // it, so ServiceVersion comes out as over the nodes there now.
+  int64_t max_instance_mzxid = 0;
   // Known ids whose data watch may be gone: their node was found missing
   // (getData leaves no watch then) and may since have been created again
   // under the same id, which the children diff alone cannot see.

@@ -1,6 +1,8 @@
 #include "node_mirror.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 #include <utility>
 
 #include "kreg/events.hpp"
@@ -436,13 +438,28 @@ void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply)
   const std::string dir = layout_->InstanceDir(service);
   const int64_t pzxid = reply.rc == ZOK ? reply.stat.pzxid : 0;
   s.instance_dir_pzxid = pzxid;
-  // Sorted, the listing is searched without a copy: a notification of a
-  // large directory costs its listing, not a set built from it.
-  std::vector<std::string>& present = reply.children;
-  std::sort(present.begin(), present.end());
-  auto listed = [&](const std::string& id) { return std::binary_search(present.begin(), present.end(), id); };
+  // One hashed lookup per child, the raw cost of a listing; the known
+  // ones gone are looked for only when fewer are listed than known.
+  size_t known_listed = 0;
+  for (const std::string& id : reply.children) {
+    const bool known = s.instances.count(id) != 0 || (!s.skipped.empty() && s.skipped.count(id) != 0);
+    if (known) ++known_listed;
+    const bool unwatched = !s.unwatched.empty() && s.unwatched.count(id) != 0;
+    // Read every child that is new, or whose watch may be gone, or all on
+    // a whole read: pipelined, one round trip for the lot.
+    if (known && !tag.full && !unwatched) continue;  // its data watch reports changes
+    if (!ValidateName("instance id", id).ok()) {
+      WarnOnce("an invalid instance id", dir + "/" + id);
+      if (!known) ++known_listed;  // now skipped
+      s.skipped[id] = 0;
+      continue;
+    }
+    Reread(t, ReadTag{ReadKind::kInstance, service, id, 0, false, /*listed=*/true, false, 0});
+  }
+  if (known_listed == s.instances.size() + s.skipped.size()) return;
+  std::unordered_set<std::string_view> present(reply.children.begin(), reply.children.end());
   for (auto it = s.instances.begin(); it != s.instances.end();) {
-    if (listed(it->first)) {
+    if (present.count(it->first) != 0) {
       ++it;
       continue;
     }
@@ -451,24 +468,12 @@ void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply)
     it = s.instances.erase(it);
   }
   for (auto it = s.skipped.begin(); it != s.skipped.end();) {
-    if (listed(it->first)) {
+    if (present.count(it->first) != 0) {
       ++it;
       continue;
     }
     s.unwatched.erase(it->first);
     it = s.skipped.erase(it);
-  }
-  // Read every child that is new, or whose watch may be gone, or all on a
-  // whole read: pipelined, one round trip for the lot.
-  for (const std::string& id : present) {
-    const bool known = s.instances.count(id) != 0 || s.skipped.count(id) != 0;
-    if (known && !tag.full && s.unwatched.count(id) == 0) continue;  // its data watch reports changes
-    if (!ValidateName("instance id", id).ok()) {
-      WarnOnce("an invalid instance id", dir + "/" + id);
-      s.skipped[id] = 0;
-      continue;
-    }
-    Reread(t, ReadTag{ReadKind::kInstance, service, id, 0, false, /*listed=*/true, false, 0});
   }
 }
 
@@ -505,6 +510,7 @@ void NodeMirror::ApplyInstance(const ReadTag& tag, Tracked* t, Reply&& reply) {
         s.instances.erase(old);
       }
       s.skipped[id] = stat.mzxid;
+      s.max_instance_mzxid = std::max(s.max_instance_mzxid, stat.mzxid);
       return;
     }
     case ReadResult::kOk:
@@ -518,6 +524,7 @@ void NodeMirror::ApplyInstance(const ReadTag& tag, Tracked* t, Reply&& reply) {
   } else if (old->second.mzxid != stat.mzxid || old->second.czxid != stat.czxid) {
     t->pending.push_back(InstanceEvent(EventType::kModify, std::move(instance), stat.mzxid));
   }
+  s.max_instance_mzxid = std::max(s.max_instance_mzxid, stat.mzxid);
   s.instances[id] = MirroredInstance{std::move(reply.data), stat.mzxid, stat.czxid, stat.version};
 }
 

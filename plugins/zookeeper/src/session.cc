@@ -18,6 +18,8 @@ char kAuthId[] = "";
 char kWorldScheme[] = "world";
 char kWorldId[] = "anyone";
 
+constexpr int kServerResolutionDelayMs = 1000;
+
 }  // namespace
 
 Session::Session(const Options& options, plugin::Logger log) : options_(options), log_(log) {
@@ -74,6 +76,10 @@ Status Session::Connect(const Deadline& deadline, zhandle_t** out, std::unique_p
     zookeeper_close(zh);
     return s;
   };
+  // By default the client resolves the server list again on every turn of its
+  // I/O loop, a getaddrinfo (tens of microseconds, a netlink query) in front of
+  // every request and every notification; once a second still follows DNS.
+  zoo_set_servers_resolution_delay(zh, kServerResolutionDelayMs);
   // Queued now, the credentials go out with the connection.
   std::shared_ptr<PendingCall> auth;
   if (!options_.username.empty()) {

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "kreg/json_format.hpp"
 #include "support/process.h"
 #include "zk_test_util.h"
 
@@ -223,6 +224,55 @@ TEST(ZooKeeperWatch, ASessionsInstancesGoInOneStateWithOneVersion) {
   ASSERT_TRUE(late.WaitSynced());
   EXPECT_TRUE(late.violations().empty()) << late.violations()[0];
   EXPECT_EQ(late.model().versions["svc"], svc.version) << "a later watch starts where the first one is";
+}
+
+// The mirror finds a listing's deletes only when it lists fewer children
+// than it knows: one transaction that swaps an instance for another (and
+// adds a child that is no record) keeps the count, and must still report
+// both.
+TEST(ZooKeeperWatch, OneListingThatSwapsAnInstanceForAnotherReportsBoth) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  RawClient raw(zk->connect_string());
+  const std::string dir = "/discovery/svc/instance/";
+  ASSERT_EQ(raw.CreateAll(dir + "a", format::EncodeInstance(MakeInstance("svc", "a"))), ZOK);
+  ASSERT_EQ(raw.CreateAll(dir + "b", format::EncodeInstance(MakeInstance("svc", "b"))), ZOK);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  EventRecorder rec;
+  std::unique_ptr<Watch> w;
+  ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
+  ASSERT_TRUE(rec.WaitSynced());
+
+  auto in_one_transaction = [&](const std::vector<std::pair<std::string, std::string>>& creates,
+                                const std::vector<std::string>& deletes) {
+    std::vector<zoo_op_t> ops(creates.size() + deletes.size());
+    std::vector<zoo_op_result_t> results(ops.size());
+    size_t i = 0;
+    for (const std::string& path : deletes) zoo_delete_op_init(&ops[i++], path.c_str(), -1);
+    for (const auto& [path, data] : creates) {
+      zoo_create_op_init(&ops[i++], path.c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                         0, nullptr, 0);
+    }
+    return zoo_multi(raw.handle(), static_cast<int>(ops.size()), ops.data(), results.data());
+  };
+  ASSERT_EQ(in_one_transaction({{dir + "c", format::EncodeInstance(MakeInstance("svc", "c"))},
+                                {dir + "no id!", "{}"}},
+                               {dir + "a"}),
+            ZOK);
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) {
+    return m.instances.at("svc").count("c") != 0 && m.instances.at("svc").count("a") == 0;
+  }));
+  EXPECT_EQ(rec.model().instances.at("svc").size(), 2u);  // b and c
+
+  // The skipped child and b go together, c stays: fewer listed than known.
+  ASSERT_EQ(in_one_transaction({}, {dir + "no id!", dir + "b"}), ZOK);
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.instances.at("svc").size() == 1; }));
+  EXPECT_EQ(rec.model().instances.at("svc").count("c"), 1u);
+  EXPECT_TRUE(rec.violations().empty()) << rec.violations()[0];
+  Service svc;
+  ASSERT_TRUE(r.GetService("svc", &svc).ok());
+  EXPECT_EQ(svc.instance_count(), 1u);
+  EXPECT_EQ(rec.model().versions["svc"], svc.version);
 }
 
 }  // namespace
