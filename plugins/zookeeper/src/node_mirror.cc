@@ -442,12 +442,11 @@ void NodeMirror::ApplyInstanceDir(const ReadTag& tag, Tracked* t, Reply&& reply)
   // ones gone are looked for only when fewer are listed than known.
   size_t known_listed = 0;
   for (const std::string& id : reply.children) {
-    const bool known = s.instances.count(id) != 0 || (!s.skipped.empty() && s.skipped.count(id) != 0);
+    const bool known = s.instances.count(id) != 0 || s.skipped.count(id) != 0;
     if (known) ++known_listed;
-    const bool unwatched = !s.unwatched.empty() && s.unwatched.count(id) != 0;
     // Read every child that is new, or whose watch may be gone, or all on
     // a whole read: pipelined, one round trip for the lot.
-    if (known && !tag.full && !unwatched) continue;  // its data watch reports changes
+    if (known && !tag.full && s.unwatched.count(id) == 0) continue;  // its data watch reports changes
     if (!ValidateName("instance id", id).ok()) {
       WarnOnce("an invalid instance id", dir + "/" + id);
       if (!known) ++known_listed;  // now skipped
