@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kreg/data_model.hpp"
 #include "kreg/kreg.h"
 #include "kreg/types.hpp"
 
@@ -83,13 +84,10 @@ inline Service ToValue(const kreg_service& c) {
   if (stride < sizeof(kreg_instance)) stride = sizeof(kreg_instance);
   const char* base = reinterpret_cast<const char*>(c.instances);
   for (size_t i = 0; i < c.instances_count; ++i) {
-    Instance inst = ToValue(*reinterpret_cast<const kreg_instance*>(base + i * stride));
-    std::string zone = inst.zone;
-    std::string id = inst.id;
-    out.instances[zone][id] = std::move(inst);
+    AddInstance(ToValue(*reinterpret_cast<const kreg_instance*>(base + i * stride)), &out);
   }
-  out.metadata = ToStringMap(c.metadata, c.metadata_count);
   out.update_time = c.update_time;
+  out.metadata = ToStringMap(c.metadata, c.metadata_count);
   out.version = c.version;
   return out;
 }

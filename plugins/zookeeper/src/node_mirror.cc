@@ -237,6 +237,7 @@ void NodeMirror::Issue(ReadOp op, const std::string& path, bool watch, Tracked* 
     tag.generation = root_generation_;
   } else {
     ++t->in_flight;
+    if (tag.kind == ReadKind::kInstanceDir && !tag.confirming) ++t->listings_in_flight;
     tag.generation = t->generation;
   }
   if (sent_ >= kMaxSent) {
@@ -286,6 +287,7 @@ void NodeMirror::OnReply(const ReadTag& tag, Reply&& reply) {
   std::shared_ptr<Tracked> keep;
   if (!tag.service.empty()) keep = services_.at(tag.service);
   Tracked* t = keep.get();
+  if (t != nullptr && tag.kind == ReadKind::kInstanceDir && !tag.confirming) --t->listings_in_flight;
   const bool may_be_missing =
       tag.kind == ReadKind::kRoot || tag.kind == ReadKind::kInstanceDir || tag.kind == ReadKind::kProperty;
   if (tag.confirming) {
@@ -498,8 +500,11 @@ void NodeMirror::ApplyInstance(const ReadTag& tag, Tracked* t, Reply&& reply) {
     case ReadResult::kMissing:
       if (known) s.unwatched.insert(id);
       // Deleted, and perhaps already created again: list the directory,
-      // which reads this id again if it is there.
-      if (!tag.listed) ReadInstanceDir(service, t, false);
+      // which reads this id again if it is there. A listing still in
+      // flight was sent after this read (a session's replies come in the
+      // order of its requests), so it sees the delete too: the directory's
+      // own notification usually sent one.
+      if (!tag.listed && t->listings_in_flight == 0) ReadInstanceDir(service, t, false);
       return;
     case ReadResult::kMalformed: {
       s.unwatched.erase(id);
@@ -570,6 +575,7 @@ void NodeMirror::RemoveService(const std::string& service, int64_t version) {
   t->state = MirroredService();
   t->generation = next_generation_++;
   t->in_flight = 0;
+  t->listings_in_flight = 0;
   t->retry = false;
   t->loading = false;
   t->listed = false;
@@ -723,6 +729,7 @@ void NodeMirror::OnNewSession() {
   for (auto& [name, t] : services_) {
     t->generation = next_generation_++;
     t->in_flight = 0;
+    t->listings_in_flight = 0;
     t->retry = true;
   }
   retry_cv_.notify_all();

@@ -126,6 +126,7 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
     MirroredService state;
     uint64_t generation = 0;  // replies for an earlier one are stale
     int in_flight = 0;
+    int listings_in_flight = 0;  // of its instance directory, sent or deferred
     bool cached = false;      // the cache reads it
     bool listed = false;      // the root's listing has it
     bool loading = false;     // a whole read is under way

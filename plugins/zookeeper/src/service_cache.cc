@@ -1,11 +1,9 @@
 #include "service_cache.h"
 
-#include <string_view>
 #include <utility>
 
 #include "kreg/data_model.hpp"
 #include "kreg/json_format.hpp"
-#include <vector>
 
 namespace kreg {
 namespace zk {
@@ -70,31 +68,33 @@ void ServiceCache::CollectChanges(const MirroredService& state, const Service* k
   out->property_mzxid = state.has_property ? state.property_mzxid : 0;
   out->version = state.version;
   // An instance of the last snapshot has the property of then merged in.
-  std::unordered_map<std::string_view, const Instance*> reusable;
-  if (known != nullptr && known_property_mzxid == out->property_mzxid) {
-    for (const auto& [zone, by_id] : known->instances) {
-      for (const auto& [id, instance] : by_id) reusable.emplace(id, &instance);
-    }
-  }
-  out->parts.reserve(state.instances.size());
+  if (known_property_mzxid != out->property_mzxid) known = nullptr;
+  out->unchanged.reserve(state.instances.size());
   for (const auto& [id, node] : state.instances) {
-    auto old = reusable.find(id);
-    if (old != reusable.end() && old->second->version == node.mzxid &&
-        old->second->data_version == node.data_version) {
-      out->parts.push_back(Changes::Part{id, old->second, {}});
+    const Instance* old = known != nullptr ? FindInstance(*known, id) : nullptr;
+    if (old != nullptr && old->version == node.mzxid && old->data_version == node.data_version) {
+      out->unchanged.push_back(old);
     } else {
-      out->parts.push_back(Changes::Part{id, nullptr, node});
+      out->changed.emplace_back(id, node);
     }
   }
+}
+
+const Instance* ServiceCache::FindInstance(const Service& service, const std::string& id) {
+  // An instance's zone is in its record, which the mirror keeps encoded;
+  // services have few zones.
+  for (const auto& [zone, by_id] : service.instances) {
+    auto found = by_id.find(id);
+    if (found != by_id.end()) return &found->second;
+  }
+  return nullptr;
 }
 
 Service ServiceCache::Build(const std::string& service, Changes&& changes) const {
   Service out;
   out.service_name = service;
-  for (Changes::Part& part : changes.parts) {
-    AddInstance(part.unchanged != nullptr ? *part.unchanged : DecodeMirrored(*layout_, service, part.id, part.node),
-                &out);
-  }
+  for (const Instance* instance : changes.unchanged) AddInstance(*instance, &out);
+  for (const auto& [id, node] : changes.changed) AddInstance(DecodeMirrored(*layout_, service, id, node), &out);
   if (changes.has_property) format::MergeProperty(changes.property, &out);
   out.version = changes.version;
   return out;

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "kreg/status.hpp"
@@ -52,20 +53,19 @@ class ServiceCache {
   // What of the mirrored state a new snapshot needs: the instances that
   // changed since `known`, the others by a pointer into it.
   struct Changes {
-    struct Part {
-      std::string id;
-      const Instance* unchanged = nullptr;  // in the last snapshot
-      MirroredInstance node;               // when it changed
-    };
-    std::vector<Part> parts;
+    std::vector<const Instance*> unchanged;                        // in the last snapshot
+    std::vector<std::pair<std::string, MirroredInstance>> changed;  // by id
+
     bool has_property = false;
     Property property;
     int64_t property_mzxid = 0;
     int64_t version = 0;
   };
-  // Reads what changed; requires the mirror's lock (ReadService).
+  // Reads what changed; requires the mirror's lock (ReadService), so it
+  // allocates nothing for an unchanged instance.
   static void CollectChanges(const MirroredService& state, const Service* known, int64_t known_property_mzxid,
                              Changes* out);
+  static const Instance* FindInstance(const Service& service, const std::string& id);
   Service Build(const std::string& service, Changes&& changes) const;
 
   NodeMirror* const mirror_;
