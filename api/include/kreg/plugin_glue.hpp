@@ -44,9 +44,13 @@ class DispatchingSink : public EventSink, public std::enable_shared_from_this<Di
   DispatchingSink& operator=(const DispatchingSink&) = delete;
 
   void Push(WatchEvent event) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (closed_) return;
-    queue_.push_back(std::move(event));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) return;
+      queue_.push_back(std::move(event));
+    }
+    // Woken after the unlock, the dispatcher does not block again at once
+    // on the mutex Push still holds.
     cv_.notify_one();
   }
 

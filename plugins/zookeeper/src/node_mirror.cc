@@ -31,6 +31,7 @@ constexpr std::chrono::milliseconds kRetryPause{100};
 // type says whether the key existed before and after, its data is the
 // last. A key created and deleted in between has none.
 std::vector<WatchEvent> OneEventPerKey(std::vector<WatchEvent> events) {
+  if (events.size() < 2) return events;  // a live change's usual lot
   struct Slot {
     WatchEvent event;
     bool existed_before;
@@ -634,7 +635,7 @@ void NodeMirror::Settle(const std::string& service, Tracked* t) {
     t->state.version = version;
     for (WatchEvent& e : events) e.version = version;
   }
-  Deliver(service, events, *t);
+  Deliver(service, std::move(events), *t);
   settled_cv_.notify_all();
 }
 
@@ -655,10 +656,16 @@ void NodeMirror::PushCreates(const std::string& service, const Tracked& t, plugi
   ForEachCreate(service, t, [sink](WatchEvent&& e) { sink->Push(std::move(e)); });
 }
 
-void NodeMirror::Deliver(const std::string& service, const std::vector<WatchEvent>& events, const Tracked& t) {
+void NodeMirror::Deliver(const std::string& service, std::vector<WatchEvent>&& events, const Tracked& t) {
+  // The last watch that has synced gets the events themselves, the others
+  // copies: a watch's latency does not pay for a copy of every event.
+  Subscriber* moved_to = nullptr;
   for (const auto& s : subscribers_) {
     if (s->synced) {
-      for (const WatchEvent& e : events) s->sink->Push(e);
+      if (moved_to != nullptr) {
+        for (const WatchEvent& e : events) moved_to->sink->Push(e);
+      }
+      moved_to = s.get();
       continue;
     }
     if (s->waiting.erase(service) != 0) {
@@ -667,6 +674,9 @@ void NodeMirror::Deliver(const std::string& service, const std::vector<WatchEven
       s->initial.insert(s->initial.end(), events.begin(), events.end());
     }
     if (s->waiting.empty()) PushInitial(s.get());
+  }
+  if (moved_to != nullptr) {
+    for (WatchEvent& e : events) moved_to->sink->Push(std::move(e));
   }
 }
 

@@ -194,7 +194,7 @@ class NodeMirror : public std::enable_shared_from_this<NodeMirror>, private Sess
                      const std::function<void(WatchEvent&&)>& fn) const;
   void AppendCreates(const std::string& service, const Tracked& t, std::vector<WatchEvent>* out) const;
   void PushCreates(const std::string& service, const Tracked& t, plugin::EventSink* sink) const;
-  void Deliver(const std::string& service, const std::vector<WatchEvent>& events, const Tracked& t);
+  void Deliver(const std::string& service, std::vector<WatchEvent>&& events, const Tracked& t);
   void PushInitial(Subscriber* s);
   void WarnOnce(const std::string& what, const std::string& path);
 
