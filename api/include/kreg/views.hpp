@@ -7,7 +7,6 @@
 #ifndef KREG_VIEWS_HPP_
 #define KREG_VIEWS_HPP_
 
-#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -144,24 +143,31 @@ class KvList {
   size_t size_;
 };
 
+// The C view of `v` with its string maps at `addrs` and `metadata` (their
+// entries, as ToKvs lays them out).
+inline kreg_instance InstanceViewOf(const Instance& v, const kreg_kv* addrs, const kreg_kv* metadata) {
+  kreg_instance view{};
+  view.struct_size = sizeof(view);
+  view.id = ToStr(v.id);
+  view.service_name = ToStr(v.service_name);
+  view.zone = ToStr(v.zone);
+  view.env = ToStr(v.env);
+  view.hostname = ToStr(v.hostname);
+  view.addrs = addrs;
+  view.addrs_count = v.addrs.size();
+  view.metadata = metadata;
+  view.metadata_count = v.metadata.size();
+  view.reg_time = v.reg_time;
+  view.update_time = v.update_time;
+  view.version = v.version;
+  view.data_version = v.data_version;
+  return view;
+}
+
 class InstanceView {
  public:
-  explicit InstanceView(const Instance& v) : addrs_(v.addrs), metadata_(v.metadata) {
-    view_.struct_size = sizeof(view_);
-    view_.id = ToStr(v.id);
-    view_.service_name = ToStr(v.service_name);
-    view_.zone = ToStr(v.zone);
-    view_.env = ToStr(v.env);
-    view_.hostname = ToStr(v.hostname);
-    view_.addrs = addrs_.data();
-    view_.addrs_count = addrs_.size();
-    view_.metadata = metadata_.data();
-    view_.metadata_count = metadata_.size();
-    view_.reg_time = v.reg_time;
-    view_.update_time = v.update_time;
-    view_.version = v.version;
-    view_.data_version = v.data_version;
-  }
+  explicit InstanceView(const Instance& v)
+      : addrs_(v.addrs), metadata_(v.metadata), view_(InstanceViewOf(v, addrs_.data(), metadata_.data())) {}
   InstanceView(const InstanceView&) = delete;
   InstanceView& operator=(const InstanceView&) = delete;
 
@@ -170,7 +176,7 @@ class InstanceView {
  private:
   KvList addrs_;
   KvList metadata_;
-  kreg_instance view_{};
+  kreg_instance view_;
 };
 
 class PropertyView {
@@ -211,13 +217,20 @@ class PropertyView {
 
 class ServiceView {
  public:
+  // Two arrays for the lot, every instance's entries in one: viewing a
+  // large service costs no allocation per instance.
   explicit ServiceView(const Service& v) : metadata_(ToKvs(v.metadata)) {
+    size_t kv_count = 0;
+    for (const auto& [zone, by_id] : v.instances) {
+      for (const auto& [id, inst] : by_id) kv_count += inst.addrs.size() + inst.metadata.size();
+    }
+    kvs_.reserve(kv_count);  // never grows past this: the views point into it
     instances_.reserve(v.instance_count());
     for (const auto& [zone, by_id] : v.instances) {
       for (const auto& [id, inst] : by_id) {
-        // deque: growing it never moves the views the copies point into.
-        instance_views_.emplace_back(inst);
-        instances_.push_back(*instance_views_.back().get());
+        const kreg_kv* addrs = Append(inst.addrs);
+        const kreg_kv* metadata = Append(inst.metadata);
+        instances_.push_back(InstanceViewOf(inst, addrs, metadata));
       }
     }
     view_.struct_size = sizeof(view_);
@@ -235,7 +248,13 @@ class ServiceView {
   const kreg_service* get() const { return &view_; }
 
  private:
-  std::deque<InstanceView> instance_views_;
+  const kreg_kv* Append(const StringMap& map) {
+    const kreg_kv* first = kvs_.data() + kvs_.size();
+    for (const auto& [k, val] : map) kvs_.push_back({ToStr(k), ToStr(val)});
+    return first;
+  }
+
+  std::vector<kreg_kv> kvs_;
   std::vector<kreg_instance> instances_;
   std::vector<kreg_kv> metadata_;
   kreg_service view_{};
