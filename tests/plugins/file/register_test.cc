@@ -2,6 +2,7 @@
 // and the file they leave behind.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -235,10 +236,14 @@ TEST_F(FileRegisterTest, InvalidUtf8IsRefusedBeforeTheFile) {
 }
 
 TEST_F(FileRegisterTest, ExpiredInstanceIsRemovedByTheFirstRead) {
-  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "short"), {milliseconds(300), false}).ok());
+  // The lease outlasts the next register and read even under a sanitizer on
+  // a slow machine.
+  const milliseconds short_ttl(2000);
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "short"), {short_ttl, false}).ok());
+  const auto registered = std::chrono::steady_clock::now();
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "long")).ok());
   int64_t before = Get("svc").version;
-  std::this_thread::sleep_for(milliseconds(400));
+  std::this_thread::sleep_until(registered + short_ttl + milliseconds(100));
   // The read sees the content change, so it is given a new version: that
   // of the write that removes the lapsed entry.
   Service s = Get("svc");

@@ -3,6 +3,7 @@
 // the events of one write share one version.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -68,11 +69,15 @@ void ExpectAboveEveryEarlier(const std::vector<WatchEvent>& events, int index) {
 
 TEST_F(FileVersionsTest, ALapsedLeaseChangesEveryReadAtOnce) {
   // The holder of "short" is gone (killed -9): nobody renews it, nobody writes.
-  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "short"), {milliseconds(300), false}).ok());
+  // Its lease outlasts the next register and read even under a sanitizer on
+  // a slow machine (300 ms did not under ThreadSanitizer).
+  const milliseconds short_ttl(2000);
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "short"), {short_ttl, false}).ok());
+  const auto registered = std::chrono::steady_clock::now();
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "long")).ok());
   std::shared_ptr<const Service> before = Shared("svc");
   ASSERT_EQ(Ids(*before), (std::set<std::string>{"short", "long"}));
-  std::this_thread::sleep_for(milliseconds(400));
+  std::this_thread::sleep_until(registered + short_ttl + milliseconds(100));
 
   std::shared_ptr<const Service> after = Shared("svc");
   EXPECT_EQ(Ids(*after), std::set<std::string>{"long"});
