@@ -31,10 +31,6 @@ using kreg::EventType;
 using kreg::Status;
 using Clock = std::chrono::steady_clock;
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 // Every change of every store of this process gets the next version.
 int64_t NextVersion() {
   static std::atomic<int64_t> last{0};
@@ -153,7 +149,7 @@ class MemoryBackend : public kreg::plugin::Backend {
       return Status::OK();
     }
     kreg::Instance stored = instance;
-    kreg::FillTimes(NowSeconds(), old != nullptr ? old->instance.reg_time : 0, &stored);
+    kreg::FillTimes(kreg::UnixSeconds(), old != nullptr ? old->instance.reg_time : 0, &stored);
     std::string json;  // only its size matters here: nothing is written out
     Status s = kreg::format::EncodeStored(stored, &json);
     if (!s.ok()) return s;

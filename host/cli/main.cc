@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "command_line.h"
+#include "kreg/data_model.hpp"
 #include "kreg/duration.hpp"
 #include "kreg/host/config.h"
 #include "kreg/host/logging.h"
@@ -61,8 +62,6 @@ bool WaitForStopSignal(std::chrono::milliseconds timeout) {
   return sigtimedwait(&set, nullptr, &ts) > 0;
 }
 
-int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
-
 class Commands {
  public:
   Commands(const CommandLine& line, const Output& out) : line_(line), out_(out) {}
@@ -96,7 +95,7 @@ class Commands {
 
   int Register() {
     Instance in = line_.instance;
-    in.reg_time = in.update_time = NowSeconds();
+    in.reg_time = in.update_time = UnixSeconds();
     RegisterOptions options = line_.register_options;
     Status s = registry_.Register(in, options);
     if (!s.ok()) return FailStatus(s);

@@ -2,12 +2,29 @@
 // times a backend fills in, and how live instances make up a service.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "kreg/data_model.hpp"
 
 namespace kreg {
 namespace {
 
 constexpr int64_t kNow = 1700000500;
+
+int64_t SystemClockSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The moment a second turns is when a coarse clock (std::time) still
+// reads the second before: a refresh stamped then looks older than the
+// caller's own clock.
+TEST(UnixSeconds, ReadsTheNewSecondTheMomentItTurns) {
+  const int64_t start = SystemClockSeconds();
+  int64_t turned = start;
+  while (turned == start) turned = SystemClockSeconds();
+  EXPECT_EQ(UnixSeconds(), turned);
+}
 
 Instance WithTimes(int64_t reg_time, int64_t update_time) {
   Instance in;

@@ -6,12 +6,22 @@
 #define KREG_DATA_MODEL_HPP_
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
 #include "kreg/types.hpp"
 
 namespace kreg {
+
+// Now in unix seconds: the clock every time a backend stores is read from.
+// Not std::time(): glibc reads that from the coarse clock, up to a tick
+// (4 ms) behind the system clock, so just after a second turns it stamps
+// the second that every other reader of the system clock has left.
+inline int64_t UnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Fills the times a caller left at 0 in an instance about to be stored:
 // update_time becomes now; reg_time becomes the stored instance's own
@@ -24,14 +34,13 @@ inline void FillTimes(int64_t now_seconds, int64_t previous_reg_time, Instance* 
 }
 
 // Adds a live instance to the service readers see: under its zone, and the
-// service's update_time is its newest instance's.
-// Instances added in (zone, id) order go in at the end of their zone's map
-// without a search.
+// service's update_time is its newest instance's. Instances added in
+// (zone, id) order go in at the end of their zone's map without a search;
+// the id is copied before the instance is moved (pair's members are built
+// in order).
 inline void AddInstance(Instance instance, Service* service) {
   service->update_time = std::max(service->update_time, instance.update_time);
   std::map<std::string, Instance>& by_id = service->instances[instance.zone];
-  // The key is copied before the instance is moved (pair's members are
-  // built in order).
   by_id.insert_or_assign(by_id.end(), instance.id, std::move(instance));
 }
 

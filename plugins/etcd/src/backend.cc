@@ -1,7 +1,5 @@
 #include "backend.h"
 
-#include <ctime>
-
 #include "kreg/data_model.hpp"
 #include "kreg/json_format.hpp"
 
@@ -11,8 +9,6 @@ namespace etcd {
 namespace {
 
 using std::chrono::milliseconds;
-
-int64_t NowSeconds() { return static_cast<int64_t>(std::time(nullptr)); }
 
 std::string Name(const std::string& service, const std::string& id) { return service + "/" + id; }
 
@@ -102,7 +98,7 @@ Status EtcdBackend::Register(const Instance& instance, const RegisterOptions& op
   if (!holding || held.waiting) return Create(key, instance, options);
 
   Instance record = instance;
-  FillTimes(NowSeconds(), held.reg_time, &record);
+  FillTimes(UnixSeconds(), held.reg_time, &record);
   std::string stored;
   Status s = format::EncodeStored(record, &stored);
   if (!s.ok()) return s;
@@ -120,7 +116,7 @@ Status EtcdBackend::Register(const Instance& instance, const RegisterOptions& op
 
 Status EtcdBackend::Create(const std::string& key, const Instance& instance, const RegisterOptions& options) {
   Instance record = instance;
-  FillTimes(NowSeconds(), 0, &record);
+  FillTimes(UnixSeconds(), 0, &record);
   std::string stored;
   Status s = format::EncodeStored(record, &stored);
   if (!s.ok()) return s;

@@ -1,7 +1,6 @@
 #include "backend.h"
 
 #include <algorithm>
-#include <ctime>
 #include <utility>
 
 #include "kreg/data_model.hpp"
@@ -16,8 +15,6 @@ namespace kreg {
 namespace zk {
 
 namespace {
-
-int64_t UnixNow() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // How often the maintenance thread looks for lapsed leases; an instance
 // outlives its TTL by at most this much.
@@ -122,7 +119,7 @@ Status ZkBackend::RegisterBy(const Instance& instance, const RegisterOptions& op
   if (!options.refresh && held_.Renew(key, options.ttl)) return Status::OK();
 
   Instance stored = instance;
-  FillTimes(UnixNow(), held_.RegTime(key), &stored);
+  FillTimes(UnixSeconds(), held_.RegTime(key), &stored);
   std::string json;
   Status s = format::EncodeStored(stored, &json);
   if (!s.ok()) return s;
@@ -199,7 +196,7 @@ void ZkBackend::RegisterAsync(const Instance& instance, const RegisterOptions& o
 void ZkBackend::StartRegister(const std::shared_ptr<AsyncRegister>& reg) {
   const Instance& instance = reg->instance;
   Instance stored = instance;
-  FillTimes(UnixNow(), held_.RegTime(reg->key), &stored);
+  FillTimes(UnixSeconds(), held_.RegTime(reg->key), &stored);
   std::string json;
   Status s = format::EncodeStored(stored, &json);
   if (s.ok()) s = directories_.CheckInstanceDir(instance.service_name, reg->deadline);
