@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "conformance/conformance.h"
+#include "kreg/data_model.hpp"
 #include "kreg/duration.hpp"
 #include "kreg/host/open.h"
 #include "kreg/json_format.hpp"
@@ -106,10 +107,6 @@ RegisterOptions Refresh() {
   RegisterOptions refresh;
   refresh.refresh = true;
   return refresh;
-}
-
-int64_t UnixNow() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // An instance whose stored JSON (the instance as given) is exactly
@@ -816,9 +813,9 @@ TEST_P(Conformance, ZeroTimesAreFilledAndARefreshKeepsRegTime) {
   std::string svc = Svc("times");
   Instance in = MakeInstance(svc, "t1");
   in.reg_time = in.update_time = 0;
-  const int64_t before = UnixNow();
+  const int64_t before = UnixSeconds();
   ASSERT_TRUE(registry_.Register(in).ok());
-  const int64_t after = UnixNow();
+  const int64_t after = UnixSeconds();
   Instance first = MustGet(svc).instances["z1"]["t1"];
   EXPECT_GE(first.update_time, before) << "update_time left 0 is the register's time";
   EXPECT_LE(first.update_time, after);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "file_test_util.h"
+#include "kreg/data_model.hpp"
 #include "kreg/validate.hpp"
 
 namespace kreg {
@@ -31,11 +32,6 @@ class FileRegisterTest : public ::testing::Test {
   Registry registry_;
 };
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 TEST_F(FileRegisterTest, CreateStoresTheInstance) {
   Instance in = MakeInstance("svc", "a", "east");
   in.reg_time = in.update_time = 0;
@@ -46,8 +42,8 @@ TEST_F(FileRegisterTest, CreateStoresTheInstance) {
   EXPECT_EQ(a.hostname, "host-a");
   EXPECT_EQ(a.addrs.at("http"), "10.0.0.1:8080");
   EXPECT_EQ(a.metadata.at("color"), "blue");
-  EXPECT_NEAR(a.reg_time, NowSeconds(), 2);  // filled in: the caller left 0
-  EXPECT_NEAR(a.update_time, NowSeconds(), 2);
+  EXPECT_NEAR(a.reg_time, UnixSeconds(), 2);  // filled in: the caller left 0
+  EXPECT_NEAR(a.update_time, UnixSeconds(), 2);
   EXPECT_EQ(a.data_version, 1);
   EXPECT_GT(a.version, 0);
   EXPECT_EQ(s.version, a.version);
@@ -71,7 +67,7 @@ TEST_F(FileRegisterTest, FileHasTheDocumentedFormat) {
   EXPECT_EQ(entry["data"]["hostname"], "host-a");
   EXPECT_EQ(entry["data"]["reg_time"], 100);
   EXPECT_EQ(entry["data"]["update_time"], 200);
-  int64_t now_ms = NowSeconds() * 1000;
+  int64_t now_ms = UnixSeconds() * 1000;
   EXPECT_NEAR(entry["expires_at_ms"].get<int64_t>(), now_ms + 60000, 2000);
 }
 
