@@ -15,7 +15,6 @@
 #include <spdlog/spdlog.h>
 
 #include "command_line.h"
-#include "kreg/data_model.hpp"
 #include "kreg/duration.hpp"
 #include "kreg/host/config.h"
 #include "kreg/host/logging.h"
@@ -94,8 +93,9 @@ class Commands {
   }
 
   int Register() {
-    Instance in = line_.instance;
-    in.reg_time = in.update_time = UnixSeconds();
+    // The times stay 0: the backend fills them (FillTimes), so a refresh
+    // keeps the stored reg_time.
+    const Instance& in = line_.instance;
     RegisterOptions options = line_.register_options;
     Status s = registry_.Register(in, options);
     if (!s.ok()) return FailStatus(s);

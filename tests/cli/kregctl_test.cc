@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "kreg/data_model.hpp"
 #include "support/lock_holder.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -75,6 +76,25 @@ TEST_F(KregctlTest, RegisterGetListDeregister) {
   r = Kregctl({"list", "--json"});
   EXPECT_EQ(nlohmann::json::parse(r.out)["instances"].size(), 1u) << r.out;
   EXPECT_EQ(Kregctl({"type"}).out, "file\n");
+}
+
+// The contract's "a refresh keeps reg_time": kregctl leaves the times to
+// the backend, so a refresh a second or more later moves update_time only.
+TEST_F(KregctlTest, RefreshKeepsRegTimeAndMovesUpdateTime) {
+  ASSERT_EQ(Kregctl({"register", "--service", "demo", "--id", "web-1", "--zone", "z1"}).exit_code, 0);
+  auto stored = [&] {
+    RunResult r = Kregctl({"get", "demo", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out)["instances"]["z1"]["web-1"];
+  };
+  const int64_t reg_time = stored()["reg_time"].get<int64_t>();
+  ASSERT_GT(reg_time, 0);
+  ASSERT_TRUE(WaitFor([&] { return UnixSeconds() > reg_time; }, seconds(3)));
+
+  ASSERT_EQ(Kregctl({"register", "--service", "demo", "--id", "web-1", "--zone", "z1", "--refresh"}).exit_code, 0);
+  nlohmann::json refreshed = stored();
+  EXPECT_EQ(refreshed["reg_time"].get<int64_t>(), reg_time) << refreshed;
+  EXPECT_GT(refreshed["update_time"].get<int64_t>(), reg_time) << refreshed;
 }
 
 TEST_F(KregctlTest, MissingRequiredFlagIsOneClearLine) {
