@@ -42,7 +42,7 @@ class ServiceBook {
       entry.version = service.version;
       entry.listed = true;
       for (const auto& [zone, by_id] : service.instances) {
-        for (const auto& [id, instance] : by_id) entry.instances[id] = instance;
+        for (const auto& [id, instance] : by_id) entry.instances[id] = *instance;
       }
     }
   }

@@ -67,7 +67,8 @@ void Output::PrintService(const Service& service) const {
   for (const auto& [k, v] : service.metadata) PrintLine("  metadata " + k + "=" + v);
   for (const auto& [zone, by_id] : service.instances) {
     PrintLine("  zone " + zone);
-    for (const auto& [id, in] : by_id) {
+    for (const auto& [id, shared] : by_id) {
+      const Instance& in = *shared;
       PrintLine("    " + id + (in.online() ? "" : " (offline)") + " version=" + std::to_string(in.version) +
                 (in.hostname.empty() ? "" : " hostname=" + in.hostname) +
                 (in.addrs.empty() ? "" : " addrs[" + Joined(in.addrs) + "]") +

@@ -96,9 +96,9 @@ TEST(AddInstance, GroupsByZoneAndKeepsTheNewestUpdateTime) {
   AddInstance(InZone("c", "z1", 20), &s);
   ASSERT_EQ(s.instances.size(), 2u);
   EXPECT_EQ(s.instances["z1"].size(), 2u);
-  EXPECT_EQ(s.instances["z1"]["a"].update_time, 30);
-  EXPECT_EQ(s.instances["z1"]["c"].update_time, 20);
-  EXPECT_EQ(s.instances["z2"]["b"].zone, "z2");
+  EXPECT_EQ(s.instances["z1"]["a"]->update_time, 30);
+  EXPECT_EQ(s.instances["z1"]["c"]->update_time, 20);
+  EXPECT_EQ(s.instances["z2"]["b"]->zone, "z2");
   EXPECT_EQ(s.instance_count(), 3u);
   EXPECT_EQ(s.update_time, 30) << "the newest instance's, whatever the order added";
 }
@@ -107,7 +107,7 @@ TEST(AddInstance, AnInstanceWithoutAZoneGoesUnderTheEmptyZone) {
   Service s;
   AddInstance(InZone("a", "", 5), &s);
   ASSERT_EQ(s.instances.count(""), 1u);
-  EXPECT_EQ(s.instances[""]["a"].id, "a");
+  EXPECT_EQ(s.instances[""]["a"]->id, "a");
   EXPECT_EQ(s.update_time, 5);
 }
 
@@ -116,6 +116,45 @@ TEST(AddInstance, AnOlderInstanceDoesNotLowerTheServiceTime) {
   s.update_time = 100;
   AddInstance(InZone("a", "z1", 50), &s);
   EXPECT_EQ(s.update_time, 100);
+}
+
+std::vector<std::string> Keys(const std::vector<InstancePtr>& instances) {
+  std::vector<std::string> out;
+  for (const InstancePtr& in : instances) out.push_back(in->zone + "/" + in->id);
+  return out;
+}
+
+TEST(DiffInstances, FindsWhatIsNewReplacedAndGoneInZoneAndIdOrder) {
+  Service base;
+  for (auto [id, zone] : {std::pair{"a", "z1"}, {"b", "z1"}, {"c", "z2"}, {"f", "z4"}}) {
+    AddInstance(InZone(id, zone, 1), &base);
+  }
+  Service now;
+  AddInstance(base.instances.at("z1").at("a"), &now);           // the same object: unchanged
+  AddInstance(InZone("b", "z1", 2), &now);                      // replaced
+  AddInstance(InZone("e", "z1", 2), &now);                      // new in a kept zone
+  AddInstance(InZone("d", "z3", 2), &now);                      // new zone; all of z2 gone
+  AddInstance(InZone("f", "z4", 1), &now);                      // equal, but another object
+  std::vector<InstancePtr> changed, removed;
+  DiffInstances(base, now, &changed, &removed);
+  EXPECT_EQ(Keys(changed), (std::vector<std::string>{"z1/b", "z1/e", "z3/d", "z4/f"}));
+  EXPECT_EQ(Keys(removed), (std::vector<std::string>{"z2/c"}));
+  EXPECT_EQ(changed[0], now.instances.at("z1").at("b"));
+  EXPECT_EQ(removed[0], base.instances.at("z2").at("c"));
+}
+
+TEST(DiffInstances, SharedOrEmptyServicesDiffToNothing) {
+  Service base;
+  AddInstance(InZone("a", "z1", 1), &base);
+  std::vector<InstancePtr> changed, removed;
+  DiffInstances(base, base, &changed, &removed);
+  DiffInstances(Service(), Service(), &changed, &removed);
+  EXPECT_TRUE(changed.empty());
+  EXPECT_TRUE(removed.empty());
+  DiffInstances(Service(), base, &changed, &removed);
+  EXPECT_EQ(Keys(changed), std::vector<std::string>{"z1/a"});
+  DiffInstances(base, Service(), &changed, &removed);
+  EXPECT_EQ(Keys(removed), std::vector<std::string>{"z1/a"});
 }
 
 TEST(Instance, OnlineUnlessMarkedN) {

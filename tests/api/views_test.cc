@@ -84,7 +84,7 @@ void ExpectSameService(const Service& want, const Service& got) {
     ASSERT_EQ(got_zone.size(), by_id.size()) << zone;
     for (const auto& [id, in] : by_id) {
       ASSERT_EQ(got_zone.count(id), 1u) << id;
-      ExpectSameInstance(in, got_zone.at(id));
+      ExpectSameInstance(*in, *got_zone.at(id));
     }
   }
 }
@@ -217,7 +217,7 @@ Service MakeService(size_t zones, size_t per_zone) {
     const std::string zone = "z" + std::to_string(z);
     for (size_t i = 0; i < per_zone; ++i) {
       const std::string id = zone + "-i" + std::to_string(i);
-      s.instances[zone][id] = WithMaps(id, zone, i % 11);
+      s.instances[zone][id] = std::make_shared<const Instance>(WithMaps(id, zone, i % 11));
     }
   }
   s.metadata = ManyEntries("meta", zones);
@@ -242,7 +242,8 @@ TEST(ServiceView, EachInstancePointsIntoTheValue) {
   const kreg_service* c = view.get();
   size_t i = 0;
   for (const auto& [zone, by_id] : s.instances) {
-    for (const auto& [id, in] : by_id) {
+    for (const auto& [id, shared] : by_id) {
+      const Instance& in = *shared;
       const kreg_instance& ci = c->instances[i++];
       EXPECT_TRUE(Borrows(ci.id, in.id));
       EXPECT_TRUE(Borrows(ci.zone, in.zone));
@@ -253,6 +254,40 @@ TEST(ServiceView, EachInstancePointsIntoTheValue) {
     }
   }
   EXPECT_TRUE(Borrows(c->service_name, s.service_name));
+}
+
+TEST(ServiceChangesView, ADeltaAppliedToTheBaseIsTheNewService) {
+  const Service base = MakeService(3, 5);
+  Service now = base;
+  Instance replaced = *now.instances.at("z0").at("z0-i1");
+  replaced.metadata["moved"] = "yes";
+  now.instances.at("z0").at("z0-i1") = std::make_shared<const Instance>(replaced);
+  now.instances.at("z1").erase("z1-i0");
+  now.instances.erase("z2");
+  AddInstance(WithMaps("z9-i0", "z9", 3), &now);
+  now.metadata["new"] = "key";
+  now.version = base.version + 1;
+  std::vector<InstancePtr> changed, removed;
+  DiffInstances(base, now, &changed, &removed);
+
+  ServiceChangesView view(now, changed, removed);
+  const kreg_service_changes& c = *view.get();
+  EXPECT_EQ(c.is_delta, 1);
+  EXPECT_EQ(c.service->instances_count, 2u);  // the replaced and the new
+  EXPECT_EQ(c.removed_count, 6u);             // one of z1, all five of z2
+  Service applied = ApplyServiceChanges(base, c);
+  ExpectSameService(now, applied);
+  EXPECT_EQ(applied.instances.at("z0").at("z0-i0"), base.instances.at("z0").at("z0-i0"))
+      << "an unchanged instance is the base's object, not a copy";
+  EXPECT_EQ(applied.instances.count("z2"), 0u) << "an emptied zone goes";
+}
+
+TEST(ServiceChangesView, AWholeAnswerIgnoresTheBase) {
+  const Service now = MakeService(2, 4);
+  ServiceChangesView view(now);
+  EXPECT_EQ(view.get()->is_delta, 0);
+  EXPECT_EQ(view.get()->removed_count, 0u);
+  ExpectSameService(now, ApplyServiceChanges(MakeService(1, 9), *view.get()));
 }
 
 TEST(ToValue, ServiceInstancesAreSteppedByTheProducersStructSize) {
@@ -273,8 +308,8 @@ TEST(ToValue, ServiceInstancesAreSteppedByTheProducersStructSize) {
   c.instances_count = 2;
   Service s = ToValue(c);
   ASSERT_EQ(s.instance_count(), 2u);
-  ExpectSameInstance(a, s.instances["z1"]["a"]);
-  ExpectSameInstance(b, s.instances["z2"]["b"]);
+  ExpectSameInstance(a, *s.instances["z1"]["a"]);
+  ExpectSameInstance(b, *s.instances["z2"]["b"]);
 }
 
 TEST(WatchEventView, RoundTripsEveryKindOfEvent) {

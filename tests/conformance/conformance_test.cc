@@ -175,7 +175,7 @@ TEST_P(Conformance, RegisterGetDeregister) {
   Service s = MustGet(svc);
   EXPECT_EQ(s.service_name, svc);
   ASSERT_EQ(s.instance_count(), 2u);
-  const Instance& a1 = s.instances["z1"]["a1"];
+  const Instance& a1 = *s.instances["z1"]["a1"];
   EXPECT_EQ(a1.hostname, "host-a1");
   EXPECT_EQ(a1.env, "test");
   EXPECT_EQ(a1.addrs.at("rpc"), "10.0.0.1:9000");
@@ -183,7 +183,7 @@ TEST_P(Conformance, RegisterGetDeregister) {
   EXPECT_EQ(a1.reg_time, 1700000000);
   EXPECT_GT(a1.version, 0);
   EXPECT_EQ(s.instances["z2"].count("b1"), 1u);
-  EXPECT_GE(s.version, std::max(a1.version, s.instances["z2"]["b1"].version));
+  EXPECT_GE(s.version, std::max(a1.version, s.instances["z2"]["b1"]->version));
 
   ASSERT_TRUE(registry_.Deregister(svc, "a1").ok());
   EXPECT_FALSE(Present(svc, "z1", "a1"));
@@ -207,7 +207,7 @@ TEST_P(Conformance, KeepaliveRenewsWithoutWriting) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(registry_.Register(in).ok());
   Service after = MustGet(svc);
   EXPECT_EQ(after.version, before);
-  EXPECT_EQ(after.instances["z1"]["k1"].metadata.at("color"), "blue");
+  EXPECT_EQ(after.instances["z1"]["k1"]->metadata.at("color"), "blue");
 }
 
 TEST_P(Conformance, RefreshRewritesData) {
@@ -220,11 +220,11 @@ TEST_P(Conformance, RefreshRewritesData) {
   refresh.refresh = true;
   ASSERT_TRUE(registry_.Register(in, refresh).ok());
   Service after = MustGet(svc);
-  const Instance& r1 = after.instances["z1"]["r1"];
+  const Instance& r1 = *after.instances["z1"]["r1"];
   EXPECT_EQ(r1.metadata.at("color"), "red");
   EXPECT_GT(after.version, before.version);
-  EXPECT_GT(r1.version, before.instances["z1"]["r1"].version);
-  EXPECT_GT(r1.data_version, before.instances["z1"]["r1"].data_version);
+  EXPECT_GT(r1.version, before.instances["z1"]["r1"]->version);
+  EXPECT_GT(r1.data_version, before.instances["z1"]["r1"]->data_version);
 }
 
 TEST_P(Conformance, UnrenewedInstanceExpiresAfterTtl) {
@@ -282,10 +282,10 @@ TEST_P(Conformance, PropertyIsMergedOnRead) {
   ASSERT_TRUE(registry_.SetProperty(p).ok());
 
   Service s = MustGet(svc);
-  const Instance& p1 = s.instances["sh001"]["p1"];
+  const Instance& p1 = *s.instances["sh001"]["p1"];
   EXPECT_FALSE(p1.online());
   EXPECT_EQ(p1.metadata.at("color"), "green") << "the property overrides the instance's own metadata";
-  EXPECT_TRUE(s.instances["sh002"]["p2"].online());
+  EXPECT_TRUE(s.instances["sh002"]["p2"]->online());
   ASSERT_EQ(s.metadata.count(kMetadataZoneWeight), 1u);
   const std::string& weights = s.metadata[kMetadataZoneWeight];
   EXPECT_NE(weights.find("\"sh002\":30"), std::string::npos) << weights;
@@ -593,15 +593,15 @@ TEST_P(Conformance, DataVersionGrowsOnEveryRefresh) {
   Instance in = MakeInstance(svc, "d1");
   ASSERT_TRUE(registry_.Register(in).ok());
   // Where it starts is the backend's (file: 1, ZooKeeper: Stat.version 0).
-  int64_t previous = MustGet(svc).instances["z1"]["d1"].data_version;
+  int64_t previous = MustGet(svc).instances["z1"]["d1"]->data_version;
   for (int i = 0; i < 3; ++i) {
     in.metadata["round"] = std::to_string(i);
     ASSERT_TRUE(registry_.Register(in, Refresh()).ok());
-    int64_t now = MustGet(svc).instances["z1"]["d1"].data_version;
+    int64_t now = MustGet(svc).instances["z1"]["d1"]->data_version;
     EXPECT_GT(now, previous) << "refresh " << i + 1 << " rewrote the instance";
     previous = now;
     ASSERT_TRUE(registry_.Register(in).ok());
-    EXPECT_EQ(MustGet(svc).instances["z1"]["d1"].data_version, previous) << "a keepalive writes nothing";
+    EXPECT_EQ(MustGet(svc).instances["z1"]["d1"]->data_version, previous) << "a keepalive writes nothing";
   }
   Property p;
   p.service_name = svc;
@@ -680,7 +680,7 @@ TEST_P(Conformance, TwoRegistriesFromOneConfigShareOneStore) {
   // A read cache of the reader's own (ZooKeeper's, etcd's mirror) may see
   // the instance a moment before the property written after it.
   EXPECT_TRUE(WaitFor([&] { return Present(svc, "z1", "o1") &&
-                                   MustGet(svc).instances["z1"]["o1"].metadata["color"] == "green"; },
+                                   MustGet(svc).instances["z1"]["o1"]->metadata.at("color") == "green"; },
                       milliseconds(5000)))
       << "what one backend wrote, another from the same config reads, the property merged in";
   std::vector<Service> services;
@@ -760,7 +760,7 @@ TEST_P(Conformance, InstanceOverTheSizeLimitIsRefusedAndNothingIsStored) {
   EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << s.ToString();
   Service after = MustGet(svc);
   EXPECT_EQ(after.version, before.version);
-  EXPECT_EQ(after.instances["z1"]["kept"].metadata.count("blob"), 0u);
+  EXPECT_EQ(after.instances["z1"]["kept"]->metadata.count("blob"), 0u);
 
   Property p;
   p.service_name = svc;
@@ -777,7 +777,7 @@ TEST_P(Conformance, InstanceAtTheSizeLimitIsStored) {
   Status s = registry_.Register(at);
   ASSERT_TRUE(s.ok()) << s.ToString();
   Service read = MustGet(svc);
-  EXPECT_EQ(read.instances["z1"]["at-the-limit"].metadata["blob"], at.metadata["blob"]);
+  EXPECT_EQ(read.instances["z1"]["at-the-limit"]->metadata.at("blob"), at.metadata["blob"]);
   // A record this size slows every later write of a file backend.
   EXPECT_TRUE(registry_.Deregister(svc, "at-the-limit").ok());
 }
@@ -806,7 +806,7 @@ TEST_P(Conformance, ZoneWeightsReadAsJsonUnderTheMetadataKey) {
   ASSERT_TRUE(registry_.SetProperty(attrs_only).ok());
   s = MustGet(svc);
   EXPECT_EQ(s.metadata.count(kMetadataZoneWeight), 0u) << s.metadata[kMetadataZoneWeight];
-  EXPECT_EQ(s.instances["sh001"]["w1"].metadata["k"], "v");
+  EXPECT_EQ(s.instances["sh001"]["w1"]->metadata.at("k"), "v");
 }
 
 TEST_P(Conformance, ZeroTimesAreFilledAndARefreshKeepsRegTime) {
@@ -816,7 +816,7 @@ TEST_P(Conformance, ZeroTimesAreFilledAndARefreshKeepsRegTime) {
   const int64_t before = UnixSeconds();
   ASSERT_TRUE(registry_.Register(in).ok());
   const int64_t after = UnixSeconds();
-  Instance first = MustGet(svc).instances["z1"]["t1"];
+  Instance first = *MustGet(svc).instances["z1"]["t1"];
   EXPECT_GE(first.update_time, before) << "update_time left 0 is the register's time";
   EXPECT_LE(first.update_time, after);
   EXPECT_GE(first.reg_time, before) << "reg_time left 0 is the first register's time";
@@ -829,7 +829,7 @@ TEST_P(Conformance, ZeroTimesAreFilledAndARefreshKeepsRegTime) {
   std::this_thread::sleep_until(std::chrono::system_clock::time_point(std::chrono::seconds(refreshed)));
   in.metadata["color"] = "red";
   ASSERT_TRUE(registry_.Register(in, Refresh()).ok());
-  Instance second = MustGet(svc).instances["z1"]["t1"];
+  Instance second = *MustGet(svc).instances["z1"]["t1"];
   EXPECT_EQ(second.reg_time, first.reg_time) << "a refresh keeps reg_time";
   EXPECT_GE(second.update_time, refreshed) << "a refresh's update_time is its own time";
   EXPECT_EQ(second.metadata["color"], "red");
@@ -863,6 +863,47 @@ TEST_P(Conformance, EmptiedServiceIsStillFoundEmpty) {
   EXPECT_EQ(CheckVersionRule(log.events(), svc), s.version) << "the emptied service is at its delete's version";
 }
 
+// The shared read (get_service_changes: the plugin may answer with what
+// changed since the host's snapshot, the host applies it) must serve what a
+// whole read serves, after every kind of change.
+TEST_P(Conformance, ASharedReadAfterEachChangeEqualsAWholeRead) {
+  std::string svc = Svc("delta");
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(registry_.Register(MakeInstance(svc, id, "z1")).ok());
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "d", "z2")).ok());
+  std::shared_ptr<const Service> shared;
+  int64_t last_version = 0;
+  auto expect_same_as_a_whole_read = [&](const std::string& step) {
+    ASSERT_TRUE(registry_.GetService(svc, &shared).ok()) << step;
+    Service whole = MustGet(svc);
+    EXPECT_EQ(format::ServiceToJson(*shared).dump(), format::ServiceToJson(whole).dump()) << step;
+    EXPECT_GT(shared->version, last_version) << step;
+    last_version = shared->version;
+  };
+  expect_same_as_a_whole_read("registered");
+  Instance b = MakeInstance(svc, "b", "z1");
+  b.metadata["color"] = "red";
+  ASSERT_TRUE(registry_.Register(b, Refresh()).ok());
+  expect_same_as_a_whole_read("b refreshed");
+  ASSERT_TRUE(registry_.Deregister(svc, "d").ok());
+  expect_same_as_a_whole_read("d, the last of its zone, deregistered");
+  ASSERT_TRUE(registry_.Register(MakeInstance(svc, "e", "z3")).ok());
+  ASSERT_TRUE(registry_.Deregister(svc, "a").ok());
+  expect_same_as_a_whole_read("e registered in a new zone, a deregistered");
+  Property p;
+  p.service_name = svc;
+  p.attrs["c"]["color"] = "green";
+  p.zone_weights["z1"].src = "z1";
+  p.zone_weights["z1"].dst["z3"] = 10;
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+  expect_same_as_a_whole_read("property set");
+  EXPECT_EQ(shared->instances.at("z1").at("c")->metadata.at("color"), "green");
+  p.attrs.clear();
+  p.attrs["e"]["color"] = "white";
+  ASSERT_TRUE(registry_.SetProperty(p).ok());
+  expect_same_as_a_whole_read("property moved from c to e");
+  EXPECT_EQ(shared->instances.at("z1").at("c")->metadata.at("color"), "blue");
+}
+
 TEST_P(Conformance, RegisterOfAnInstanceAnotherBackendHoldsWritesNothing) {
   std::string svc = Svc("held-elsewhere");
   ASSERT_TRUE(registry_.Register(MakeInstance(svc, "h1")).ok());
@@ -873,8 +914,8 @@ TEST_P(Conformance, RegisterOfAnInstanceAnotherBackendHoldsWritesNothing) {
   ASSERT_TRUE(other.Register(again).ok());
   Service after = MustGet(svc);
   EXPECT_EQ(after.version, before.version) << "a register without refresh of a stored instance writes nothing";
-  EXPECT_EQ(after.instances["z1"]["h1"].metadata["color"], "blue");
-  EXPECT_EQ(after.instances["z1"]["h1"].data_version, before.instances.at("z1").at("h1").data_version);
+  EXPECT_EQ(after.instances["z1"]["h1"]->metadata.at("color"), "blue");
+  EXPECT_EQ(after.instances["z1"]["h1"]->data_version, before.instances.at("z1").at("h1")->data_version);
 }
 
 std::string TargetName(const ::testing::TestParamInfo<ConformanceTarget>& info) { return info.param.name; }

@@ -213,7 +213,7 @@ TEST(Codec, ViewsForKregctlCarryTheVersions) {
   Instance in = SampleInstance();
   in.version = 7;
   in.data_version = 2;
-  s.instances["sh001"]["i1"] = in;
+  s.instances["sh001"]["i1"] = std::make_shared<const Instance>(in);
   s.update_time = 1700000000;
   s.version = 7;
   const json j = format::ServiceToJson(s);

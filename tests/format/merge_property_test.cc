@@ -11,9 +11,13 @@ namespace {
 Service TwoInstances() {
   Service s;
   s.service_name = "web";
-  s.instances["sh001"]["i1"].id = "i1";
-  s.instances["sh001"]["i1"].metadata = {{"color", "blue"}, {"weight", "10"}};
-  s.instances["sh002"]["i2"].id = "i2";
+  Instance i1;
+  i1.id = "i1";
+  i1.metadata = {{"color", "blue"}, {"weight", "10"}};
+  Instance i2;
+  i2.id = "i2";
+  s.instances["sh001"]["i1"] = std::make_shared<const Instance>(i1);
+  s.instances["sh002"]["i2"] = std::make_shared<const Instance>(i2);
   s.metadata = {{"owner", "team-a"}};
   return s;
 }
@@ -59,10 +63,10 @@ TEST(MergeProperty, AttrsJoinTheirInstancesMetadataAndThePropertyWins) {
   p.attrs["absent"] = {{"k", "v"}};
   Service s = TwoInstances();
   format::MergeProperty(p, &s);
-  const Instance& i1 = s.instances["sh001"]["i1"];
+  const Instance& i1 = *s.instances["sh001"]["i1"];
   EXPECT_EQ(i1.metadata, StringMap({{"color", "blue"}, {"weight", "0"}, {kMetadataOnline, "N"}}));
   EXPECT_FALSE(i1.online());
-  EXPECT_TRUE(s.instances["sh002"]["i2"].metadata.empty());
+  EXPECT_TRUE(s.instances["sh002"]["i2"]->metadata.empty());
   EXPECT_EQ(s.instance_count(), 2u) << "attrs of an absent instance add none";
 }
 
@@ -70,7 +74,7 @@ TEST(MergeProperty, AnEmptyPropertyChangesNothing) {
   Service s = TwoInstances();
   format::MergeProperty(Property(), &s);
   EXPECT_EQ(s.metadata, StringMap({{"owner", "team-a"}}));
-  EXPECT_EQ(s.instances["sh001"]["i1"].metadata.size(), 2u);
+  EXPECT_EQ(s.instances["sh001"]["i1"]->metadata.size(), 2u);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Registry::GetService's snapshot form over the file plugin: a snapshot is
-// shared while the service's version stays, and a plugin of ABI 1.0 (no
-// get_service_since) is still served, with a fresh copy each time.
+// shared while the service's version stays; a plugin of ABI 1.2 (no
+// get_service_changes) is read through get_service_since, one of ABI 1.0
+// (neither) with a fresh copy each time; a delta the host cannot apply is
+// refused.
 #include <gtest/gtest.h>
 
 #include <cstddef>
@@ -44,6 +46,50 @@ TEST_F(RegistrySnapshotTest, ASnapshotIsSharedUntilTheServiceChanges) {
   std::shared_ptr<const Service> missing;
   EXPECT_EQ(r.GetService("nosuch", &missing).code(), KREG_NOT_FOUND);
   EXPECT_EQ(missing, nullptr);
+}
+
+TEST_F(RegistrySnapshotTest, APluginOfAbi12IsReadThroughGetServiceSince) {
+  kreg_plugin old_table = *plugin_.table;
+  old_table.struct_size = offsetof(kreg_plugin, get_service_changes);
+  old_table.get_service_changes = nullptr;
+  Registry r;
+  ASSERT_TRUE(Registry::Open(plugin_.library, &old_table, options_, &r).ok());
+  ASSERT_TRUE(r.Register(testing::MakeInstance("svc", "a")).ok());
+  std::shared_ptr<const Service> first, again, changed;
+  ASSERT_TRUE(r.GetService("svc", &first).ok());
+  ASSERT_TRUE(r.GetService("svc", &again).ok());
+  EXPECT_EQ(first.get(), again.get());
+  ASSERT_TRUE(r.Register(testing::MakeInstance("svc", "b")).ok());
+  ASSERT_TRUE(r.GetService("svc", &changed).ok());
+  EXPECT_EQ(changed->instance_count(), 2u);
+}
+
+// A plugin that answers every read as a delta from nothing.
+kreg_status DeltaFromNothing(kreg_backend*, kreg_str name, int64_t, int* unchanged, kreg_service_changes_fn fn,
+                             void* user_data, char*, size_t) {
+  *unchanged = 0;
+  kreg_service service{};
+  service.struct_size = sizeof(service);
+  service.service_name = name;
+  service.version = 5;
+  kreg_service_changes changes{};
+  changes.struct_size = sizeof(changes);
+  changes.service = &service;
+  changes.is_delta = 1;
+  fn(user_data, &changes);
+  return KREG_OK;
+}
+
+TEST_F(RegistrySnapshotTest, ADeltaFromAVersionTheHostDoesNotHoldIsRefused) {
+  kreg_plugin table = *plugin_.table;
+  table.get_service_changes = &DeltaFromNothing;
+  Registry r;
+  ASSERT_TRUE(Registry::Open(plugin_.library, &table, options_, &r).ok());
+  std::shared_ptr<const Service> read;
+  Status s = r.GetService("svc", &read);
+  EXPECT_EQ(s.code(), KREG_INTERNAL) << s.ToString();
+  EXPECT_NE(s.message().find("delta"), std::string::npos) << s.message();
+  EXPECT_EQ(read, nullptr);
 }
 
 TEST_F(RegistrySnapshotTest, APluginOfAbi10IsReadWithoutGetServiceSince) {

@@ -10,7 +10,7 @@ namespace testing {
 std::map<std::string, Instance> InstancesById(const Service& service) {
   std::map<std::string, Instance> out;
   for (const auto& [zone, by_id] : service.instances) {
-    for (const auto& [id, in] : by_id) out[id] = in;
+    for (const auto& [id, in] : by_id) out[id] = *in;
   }
   return out;
 }

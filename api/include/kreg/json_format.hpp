@@ -7,6 +7,7 @@
 #define KREG_JSON_FORMAT_HPP_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -200,18 +201,31 @@ inline Status EncodeStored(const Property& property, std::string* out) {
 // Joins a service's property into it as readers see it: attrs[id] is merged
 // into that instance's metadata (the property wins), and the zone weights
 // go, as JSON {"<zone>": {"src": "<zone>", "dst": {"<zone>": <weight>}}},
-// under service metadata key kMetadataZoneWeight.
-inline void MergeProperty(const Property& property, Service* service) {
-  for (auto& [zone, by_id] : service->instances) {
-    for (auto& [id, instance] : by_id) {
-      auto attrs = property.attrs.find(id);
-      if (attrs == property.attrs.end()) continue;
-      for (const auto& [k, v] : attrs->second) instance.metadata[k] = v;
-    }
-  }
+// under service metadata key kMetadataZoneWeight. The two overloads below
+// are its parts, for a caller that merges instance by instance.
+inline void MergeProperty(const Property& property, Instance* instance) {
+  auto attrs = property.attrs.find(instance->id);
+  if (attrs == property.attrs.end()) return;
+  for (const auto& [k, v] : attrs->second) instance->metadata[k] = v;
+}
+
+inline void MergeZoneWeights(const Property& property, Service* service) {
   if (!property.zone_weights.empty()) {
     service->metadata[kMetadataZoneWeight] = internal::ZoneWeightsToJson(property).dump();
   }
+}
+
+inline void MergeProperty(const Property& property, Service* service) {
+  for (auto& [zone, by_id] : service->instances) {
+    for (auto& [id, instance] : by_id) {
+      if (property.attrs.count(id) == 0) continue;
+      // Instances are shared: the merged one is a new object.
+      auto merged = std::make_shared<Instance>(*instance);
+      MergeProperty(property, merged.get());
+      instance = std::move(merged);
+    }
+  }
+  MergeZoneWeights(property, service);
 }
 
 // The read-side views printed by kregctl --json: stored fields plus the
@@ -221,9 +235,9 @@ inline json ServiceToJson(const Service& service) {
   for (const auto& [zone, by_id] : service.instances) {
     json zone_json = json::object();
     for (const auto& [id, instance] : by_id) {
-      json j = InstanceToJson(instance);
-      j["version"] = instance.version;
-      j["data_version"] = instance.data_version;
+      json j = InstanceToJson(*instance);
+      j["version"] = instance->version;
+      j["data_version"] = instance->data_version;
       zone_json[id] = std::move(j);
     }
     instances[zone] = std::move(zone_json);

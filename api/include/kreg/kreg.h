@@ -49,7 +49,7 @@ extern "C" {
  * minor bump appends members to kreg_plugin or fields to structs; both
  * sides use what the other's struct_size shows it has. */
 #define KREG_ABI_VERSION_MAJOR 1
-#define KREG_ABI_VERSION_MINOR 2
+#define KREG_ABI_VERSION_MINOR 3
 
 #define KREG_PLUGIN_ENTRY_SYMBOL "kreg_plugin_entry"
 
@@ -243,6 +243,24 @@ typedef struct kreg_register_options {
  * operation returns. Like every function the host hands to a plugin, they
  * never unwind (no C++ exception leaves them). */
 typedef void (*kreg_service_fn)(void* user_data, const kreg_service* service);
+/* A service as get_service_changes (ABI 1.3) hands it over: whole, or as
+ * the difference from the version the host holds. BORROWED, as every view
+ * a result callback receives. */
+typedef struct kreg_service_changes {
+  uint32_t struct_size;
+  /* The service's name, metadata, update_time and version as they are now.
+   * Its instances are every instance when `is_delta` is 0; when it is 1,
+   * only those added or changed since the host's version. */
+  const kreg_service* service;
+  int is_delta;
+  /* is_delta only: the instances of the host's version that are gone.
+   * Their service_name, zone and id are set; the rest may be empty. Step
+   * through them by removed[0].struct_size, as through instances. */
+  const kreg_instance* removed;
+  size_t removed_count;
+} kreg_service_changes;
+
+typedef void (*kreg_service_changes_fn)(void* user_data, const kreg_service_changes* changes);
 /* Called once per watch event, on a plugin-owned thread. */
 typedef void (*kreg_watch_fn)(void* user_data, const kreg_watch_event* event);
 /* The end of a register_instance_async (ABI 1.2): `status` is what
@@ -392,6 +410,22 @@ typedef struct kreg_plugin {
                                          kreg_register_done_fn done,
                                          void* user_data, char* err,
                                          size_t err_size);
+
+  /* ---- ABI 1.3 ---- */
+
+  /* get_service_since whose answer may be a delta: when the service moved
+   * on from `known_version` and the plugin still holds that version, `fn`
+   * gets only what changed (is_delta 1); the host applies it to its copy.
+   * Otherwise as get_service_since: *unchanged 1 and no call of `fn` when
+   * the service is at `known_version`, else one call with the whole
+   * service (is_delta 0). A plugin may always answer whole. A host finding
+   * this member absent calls get_service_since. Errors: as get_service's. */
+  kreg_status (*get_service_changes)(kreg_backend* backend,
+                                     kreg_str service_name,
+                                     int64_t known_version, int* unchanged,
+                                     kreg_service_changes_fn fn,
+                                     void* user_data, char* err,
+                                     size_t err_size);
 } kreg_plugin;
 
 /* What the host offers when it calls the entry point. */

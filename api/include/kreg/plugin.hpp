@@ -160,6 +160,16 @@ class Backend {
     *unchanged = s.ok() && known_version != 0 && (*out)->version == known_version;
     return s;
   }
+  // The snapshot this backend still holds of the service at `version`, or
+  // nullptr. GetServiceChanges diffs it against a newer read to hand the
+  // host only what changed, which is cheap when the two share their
+  // unchanged instances (a cache that builds each snapshot from the last).
+  // The default keeps nothing: every changed read is handed over whole.
+  virtual std::shared_ptr<const Service> KeptSnapshot(const std::string& service_name, int64_t version) {
+    (void)service_name;
+    (void)version;
+    return nullptr;
+  }
   // Every service, as GetService returns it; none is OK (an empty list).
   virtual Status ListServices(std::vector<Service>* out) = 0;
   // Stores the service's property, replacing the last (a CREATE or MODIFY

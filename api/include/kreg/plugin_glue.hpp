@@ -302,6 +302,37 @@ inline kreg_status GetServiceSince(kreg_backend* b, kreg_str name, int64_t known
   });
 }
 
+inline kreg_status GetServiceChanges(kreg_backend* b, kreg_str name, int64_t known_version, int* unchanged,
+                                     kreg_service_changes_fn fn, void* user_data, char* err, size_t err_size) {
+  *unchanged = 0;
+  return Guard(err, err_size, [&]() -> Status {
+    std::string service_name = ToString(name);
+    Status s = ValidateName("service name", service_name);
+    if (!s.ok()) return s;
+    Backend& backend = *Handle(b)->backend;
+    // Taken before the read, which may replace what the backend keeps.
+    std::shared_ptr<const Service> base = known_version == 0 ? nullptr : backend.KeptSnapshot(service_name, known_version);
+    std::shared_ptr<const Service> service;
+    bool same = false;
+    s = backend.GetServiceSince(service_name, known_version, &same, &service);
+    if (!s.ok()) return s;
+    if (same) {
+      *unchanged = 1;
+      return Status::OK();
+    }
+    if (base == nullptr || base->version != known_version) {
+      ServiceChangesView whole(*service);
+      fn(user_data, whole.get());
+      return Status::OK();
+    }
+    std::vector<InstancePtr> changed, removed;
+    DiffInstances(*base, *service, &changed, &removed);
+    ServiceChangesView delta(*service, changed, removed);
+    fn(user_data, delta.get());
+    return Status::OK();
+  });
+}
+
 inline kreg_status GetService(kreg_backend* b, kreg_str name, kreg_service_fn fn, void* user_data,
                               char* err, size_t err_size) {
   int unchanged;
@@ -379,6 +410,7 @@ inline kreg_plugin MakeTable(const char* name, const char* description,
   t.set_property = &SetProperty;
   t.get_service_since = &GetServiceSince;
   t.register_instance_async = &RegisterInstanceAsync;
+  t.get_service_changes = &GetServiceChanges;
   return t;
 }
 

@@ -241,7 +241,9 @@ class Registry {
   // the same version. This Registry keeps the last snapshot of each
   // service it read (until the service is gone) and offers its version to
   // the plugin: an unchanged service then crosses the ABI as one flag, not
-  // as a copy (ABI 1.1; an older plugin's answer is copied every time).
+  // as a copy (ABI 1.1; an older plugin's answer is copied every time),
+  // and a changed one as what changed, applied to the kept snapshot: the
+  // new snapshot shares every unchanged instance with it (ABI 1.3).
   // Freshness is the backend's GetService's (read-your-writes on both
   // backends kreg ships).
   Status GetService(const std::string& service_name, std::shared_ptr<const Service>* out) const {
@@ -255,19 +257,34 @@ class Registry {
       return s;
     }
     std::shared_ptr<const Service> known = handle_->Snapshot(service_name);
-    std::shared_ptr<const Service> read;
+    const int64_t known_version = known ? known->version : 0;
     int unchanged = 0;
     ErrorBuffer err;
-    kreg_status st = plugin.get_service_since(handle_->backend, ToStr(service_name), known ? known->version : 0,
-                                              &unchanged, &StoreSharedService, &read, err.data, sizeof(err.data));
+    kreg_status st;
+    const char* member;
+    ReadChanges changes{known.get(), nullptr, false};
+    if (KREG_HAS_FIELD(&plugin, kreg_plugin, get_service_changes)) {
+      member = "get_service_changes";
+      st = plugin.get_service_changes(handle_->backend, ToStr(service_name), known_version, &unchanged,
+                                      &StoreServiceChanges, &changes, err.data, sizeof(err.data));
+    } else {
+      member = "get_service_since";
+      st = plugin.get_service_since(handle_->backend, ToStr(service_name), known_version, &unchanged,
+                                    &StoreSharedService, &changes.read, err.data, sizeof(err.data));
+    }
+    std::shared_ptr<const Service> read = std::move(changes.read);
     if (st == KREG_NOT_FOUND) handle_->ForgetSnapshot(service_name);
     if (st != KREG_OK) return Status(st, err.data);
     if (unchanged != 0 && known != nullptr) {
       *out = std::move(known);
       return Status::OK();
     }
+    if (changes.delta_without_base) {
+      return Status::Internal("plugin \"" + std::string(plugin.name) + "\" answered " + member +
+                              " with a delta from a version this host does not hold");
+    }
     if (read == nullptr) {
-      return Status::Internal("plugin \"" + std::string(plugin.name) + "\" answered get_service_since without a service");
+      return Status::Internal("plugin \"" + std::string(plugin.name) + "\" answered " + member + " without a service");
     }
     handle_->KeepSnapshot(service_name, read);
     *out = std::move(read);
@@ -379,6 +396,21 @@ class Registry {
   }
   static void StoreSharedService(void* user_data, const kreg_service* service) noexcept {
     *static_cast<std::shared_ptr<const Service>*>(user_data) = std::make_shared<const Service>(ToValue(*service));
+  }
+  // What StoreServiceChanges makes of an answer to get_service_changes.
+  struct ReadChanges {
+    const Service* known;  // the host's copy at the offered version, or null
+    std::shared_ptr<const Service> read;
+    bool delta_without_base;
+  };
+  static void StoreServiceChanges(void* user_data, const kreg_service_changes* changes) noexcept {
+    auto* to = static_cast<ReadChanges*>(user_data);
+    if (changes->is_delta != 0 && to->known == nullptr) {
+      to->delta_without_base = true;
+      return;
+    }
+    static const Service kNoBase;
+    to->read = std::make_shared<const Service>(ApplyServiceChanges(to->known ? *to->known : kNoBase, *changes));
   }
   static void AppendService(void* user_data, const kreg_service* service) noexcept {
     static_cast<std::vector<Service>*>(user_data)->push_back(ToValue(*service));

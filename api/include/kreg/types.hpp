@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace kreg {
@@ -57,10 +58,15 @@ struct Property {
   int64_t data_version = 0;
 };
 
+// Instances are immutable once read and shared: successive snapshots of a
+// service hold the same object for an instance that did not change, so a
+// new snapshot costs a pointer per instance, not a copy of each.
+using InstancePtr = std::shared_ptr<const Instance>;
+
 struct Service {
   std::string service_name;
-  // zone -> id -> instance
-  std::map<std::string, std::map<std::string, Instance>> instances;
+  // zone -> id -> instance; never null
+  std::map<std::string, std::map<std::string, InstancePtr>> instances;
   StringMap metadata;
   int64_t update_time = 0;
   int64_t version = 0;
@@ -69,6 +75,14 @@ struct Service {
     size_t n = 0;
     for (const auto& [zone, by_id] : instances) n += by_id.size();
     return n;
+  }
+
+  // The instance `id` of `zone`; nullptr when there is none.
+  const Instance* Find(const std::string& zone, const std::string& id) const {
+    auto by_id = instances.find(zone);
+    if (by_id == instances.end()) return nullptr;
+    auto found = by_id->second.find(id);
+    return found == by_id->second.end() ? nullptr : found->second.get();
   }
 };
 

@@ -7,6 +7,7 @@
 #ifndef KREG_VIEWS_HPP_
 #define KREG_VIEWS_HPP_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,20 +75,48 @@ inline Property ToValue(const kreg_property& c) {
   return out;
 }
 
+// The i-th of an array of kreg_instance, stepping by the producer's struct
+// size: a plugin of a later minor version may hand over larger elements.
+inline const kreg_instance& InstanceAt(const kreg_instance* first, size_t i) {
+  size_t stride = first->struct_size < sizeof(kreg_instance) ? sizeof(kreg_instance) : first->struct_size;
+  return *reinterpret_cast<const kreg_instance*>(reinterpret_cast<const char*>(first) + i * stride);
+}
+
+// The name, metadata, times and version of `c`, without its instances.
+inline void CopyServiceHeader(const kreg_service& c, Service* out) {
+  out->service_name = ToString(c.service_name);
+  out->update_time = c.update_time;
+  out->metadata = ToStringMap(c.metadata, c.metadata_count);
+  out->version = c.version;
+}
+
 inline Service ToValue(const kreg_service& c) {
   Service out;
-  out.service_name = ToString(c.service_name);
-  // Step by the producer's struct size: a plugin of a later minor version
-  // may hand over larger kreg_instance elements.
-  size_t stride = c.instances_count > 0 ? c.instances[0].struct_size : 0;
-  if (stride < sizeof(kreg_instance)) stride = sizeof(kreg_instance);
-  const char* base = reinterpret_cast<const char*>(c.instances);
-  for (size_t i = 0; i < c.instances_count; ++i) {
-    AddInstance(ToValue(*reinterpret_cast<const kreg_instance*>(base + i * stride)), &out);
+  for (size_t i = 0; i < c.instances_count; ++i) AddInstance(ToValue(InstanceAt(c.instances, i)), &out);
+  CopyServiceHeader(c, &out);
+  return out;
+}
+
+// The service a get_service_changes answer describes: a delta applied to
+// `known` (the host's copy at the version it offered), whose unchanged
+// instances the result shares; a whole answer copied as ToValue does.
+inline Service ApplyServiceChanges(const Service& known, const kreg_service_changes& c) {
+  if (c.is_delta == 0) return ToValue(*c.service);
+  Service out;
+  out.instances = known.instances;
+  for (size_t i = 0; i < c.removed_count; ++i) {
+    const kreg_instance& gone = InstanceAt(c.removed, i);
+    auto by_id = out.instances.find(ToString(gone.zone));
+    if (by_id == out.instances.end()) continue;
+    by_id->second.erase(ToString(gone.id));
+    if (by_id->second.empty()) out.instances.erase(by_id);
   }
-  out.update_time = c.update_time;
-  out.metadata = ToStringMap(c.metadata, c.metadata_count);
-  out.version = c.version;
+  const kreg_service& now = *c.service;
+  for (size_t i = 0; i < now.instances_count; ++i) {
+    InstancePtr changed = std::make_shared<const Instance>(ToValue(InstanceAt(now.instances, i)));
+    out.instances[changed->zone].insert_or_assign(changed->id, std::move(changed));
+  }
+  CopyServiceHeader(now, &out);
   return out;
 }
 
@@ -215,37 +244,27 @@ class PropertyView {
   kreg_property view_{};
 };
 
-class ServiceView {
+// The C views of many instances, in two arrays for the lot (every
+// instance's map entries in one): viewing a large service costs no
+// allocation per instance.
+class InstanceArrayView {
  public:
-  // Two arrays for the lot, every instance's entries in one: viewing a
-  // large service costs no allocation per instance.
-  explicit ServiceView(const Service& v) : metadata_(ToKvs(v.metadata)) {
+  explicit InstanceArrayView(const std::vector<const Instance*>& instances) {
     size_t kv_count = 0;
-    for (const auto& [zone, by_id] : v.instances) {
-      for (const auto& [id, inst] : by_id) kv_count += inst.addrs.size() + inst.metadata.size();
-    }
+    for (const Instance* inst : instances) kv_count += inst->addrs.size() + inst->metadata.size();
     kvs_.reserve(kv_count);  // never grows past this: the views point into it
-    instances_.reserve(v.instance_count());
-    for (const auto& [zone, by_id] : v.instances) {
-      for (const auto& [id, inst] : by_id) {
-        const kreg_kv* addrs = Append(inst.addrs);
-        const kreg_kv* metadata = Append(inst.metadata);
-        instances_.push_back(InstanceViewOf(inst, addrs, metadata));
-      }
+    views_.reserve(instances.size());
+    for (const Instance* inst : instances) {
+      const kreg_kv* addrs = Append(inst->addrs);
+      const kreg_kv* metadata = Append(inst->metadata);
+      views_.push_back(InstanceViewOf(*inst, addrs, metadata));
     }
-    view_.struct_size = sizeof(view_);
-    view_.service_name = ToStr(v.service_name);
-    view_.instances = instances_.data();
-    view_.instances_count = instances_.size();
-    view_.metadata = metadata_.data();
-    view_.metadata_count = metadata_.size();
-    view_.update_time = v.update_time;
-    view_.version = v.version;
   }
-  ServiceView(const ServiceView&) = delete;
-  ServiceView& operator=(const ServiceView&) = delete;
+  InstanceArrayView(const InstanceArrayView&) = delete;
+  InstanceArrayView& operator=(const InstanceArrayView&) = delete;
 
-  const kreg_service* get() const { return &view_; }
+  const kreg_instance* data() const { return views_.data(); }
+  size_t size() const { return views_.size(); }
 
  private:
   const kreg_kv* Append(const StringMap& map) {
@@ -255,9 +274,78 @@ class ServiceView {
   }
 
   std::vector<kreg_kv> kvs_;
-  std::vector<kreg_instance> instances_;
+  std::vector<kreg_instance> views_;
+};
+
+inline std::vector<const Instance*> InstancesOf(const Service& v) {
+  std::vector<const Instance*> out;
+  out.reserve(v.instance_count());
+  for (const auto& [zone, by_id] : v.instances) {
+    for (const auto& [id, inst] : by_id) out.push_back(inst.get());
+  }
+  return out;
+}
+
+inline std::vector<const Instance*> InstancesOf(const std::vector<InstancePtr>& v) {
+  std::vector<const Instance*> out;
+  out.reserve(v.size());
+  for (const InstancePtr& inst : v) out.push_back(inst.get());
+  return out;
+}
+
+class ServiceView {
+ public:
+  explicit ServiceView(const Service& v) : ServiceView(v, InstancesOf(v)) {}
+  // `header`'s name, metadata, times and version with `instances` instead
+  // of its own (the changed ones of a delta).
+  ServiceView(const Service& header, const std::vector<const Instance*>& instances)
+      : instances_(instances), metadata_(ToKvs(header.metadata)) {
+    view_.struct_size = sizeof(view_);
+    view_.service_name = ToStr(header.service_name);
+    view_.instances = instances_.data();
+    view_.instances_count = instances_.size();
+    view_.metadata = metadata_.data();
+    view_.metadata_count = metadata_.size();
+    view_.update_time = header.update_time;
+    view_.version = header.version;
+  }
+  ServiceView(const ServiceView&) = delete;
+  ServiceView& operator=(const ServiceView&) = delete;
+
+  const kreg_service* get() const { return &view_; }
+
+ private:
+  InstanceArrayView instances_;
   std::vector<kreg_kv> metadata_;
   kreg_service view_{};
+};
+
+// A get_service_changes answer: `now` whole, or its difference from the
+// host's version as DiffInstances found it.
+class ServiceChangesView {
+ public:
+  explicit ServiceChangesView(const Service& now) : service_(now) {
+    view_.struct_size = sizeof(view_);
+    view_.service = service_.get();
+  }
+  ServiceChangesView(const Service& now, const std::vector<InstancePtr>& changed,
+                     const std::vector<InstancePtr>& removed)
+      : service_(now, InstancesOf(changed)), removed_(InstancesOf(removed)) {
+    view_.struct_size = sizeof(view_);
+    view_.service = service_.get();
+    view_.is_delta = 1;
+    view_.removed = removed_.data();
+    view_.removed_count = removed_.size();
+  }
+  ServiceChangesView(const ServiceChangesView&) = delete;
+  ServiceChangesView& operator=(const ServiceChangesView&) = delete;
+
+  const kreg_service_changes* get() const { return &view_; }
+
+ private:
+  ServiceView service_;
+  InstanceArrayView removed_{{}};
+  kreg_service_changes view_{};
 };
 
 class WatchEventView {

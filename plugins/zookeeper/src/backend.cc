@@ -299,6 +299,10 @@ Status ZkBackend::GetServiceSnapshot(const std::string& service_name, std::share
   return cache_->Get(service_name, out);
 }
 
+std::shared_ptr<const Service> ZkBackend::KeptSnapshot(const std::string& service_name, int64_t version) {
+  return cache_->Kept(service_name, version);
+}
+
 Status ZkBackend::ListServices(std::vector<Service>* out) {
   Reply root = GetChildren(session_.get(), layout_.root(), false, OpDeadline());
   if (root.rc == ZNONODE) return Status::OK();

@@ -68,6 +68,7 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   // Answered from the ServiceCache: read-your-writes, as fresh as a watch.
   Status GetService(const std::string& service_name, Service* out) override;
   Status GetServiceSnapshot(const std::string& service_name, std::shared_ptr<const Service>* out) override;
+  std::shared_ptr<const Service> KeptSnapshot(const std::string& service_name, int64_t version) override;
   // Read from the server, not cached: a listing would otherwise leave a
   // watch on every node of the tree.
   Status ListServices(std::vector<Service>* out) override;

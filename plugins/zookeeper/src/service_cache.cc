@@ -61,6 +61,13 @@ Status ServiceCache::Get(const std::string& service, std::shared_ptr<const Servi
   return Status::OK();
 }
 
+std::shared_ptr<const Service> ServiceCache::Kept(const std::string& service, int64_t version) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto entry = entries_.find(service);
+  if (entry == entries_.end() || entry->second.snapshot == nullptr) return nullptr;
+  return entry->second.snapshot->version == version ? entry->second.snapshot : nullptr;
+}
+
 void ServiceCache::CollectChanges(const MirroredService& state, const Service* known, int64_t known_property_mzxid,
                                   Changes* out) {
   out->has_property = state.has_property;
@@ -71,8 +78,8 @@ void ServiceCache::CollectChanges(const MirroredService& state, const Service* k
   if (known_property_mzxid != out->property_mzxid) known = nullptr;
   out->unchanged.reserve(state.instances.size());
   for (const auto& [id, node] : state.instances) {
-    const Instance* old = known != nullptr ? FindInstance(*known, id) : nullptr;
-    if (old != nullptr && old->version == node.mzxid && old->data_version == node.data_version) {
+    const InstancePtr* old = known != nullptr ? FindInstance(*known, id) : nullptr;
+    if (old != nullptr && (*old)->version == node.mzxid && (*old)->data_version == node.data_version) {
       out->unchanged.push_back(old);
     } else {
       out->changed.emplace_back(id, node);
@@ -80,7 +87,7 @@ void ServiceCache::CollectChanges(const MirroredService& state, const Service* k
   }
 }
 
-const Instance* ServiceCache::FindInstance(const Service& service, const std::string& id) {
+const InstancePtr* ServiceCache::FindInstance(const Service& service, const std::string& id) {
   // An instance's zone is in its record, which the mirror keeps encoded;
   // services have few zones.
   for (const auto& [zone, by_id] : service.instances) {
@@ -93,9 +100,14 @@ const Instance* ServiceCache::FindInstance(const Service& service, const std::st
 Service ServiceCache::Build(const std::string& service, Changes&& changes) const {
   Service out;
   out.service_name = service;
-  for (const Instance* instance : changes.unchanged) AddInstance(*instance, &out);
-  for (const auto& [id, node] : changes.changed) AddInstance(DecodeMirrored(*layout_, service, id, node), &out);
-  if (changes.has_property) format::MergeProperty(changes.property, &out);
+  // An unchanged instance has the property merged in already.
+  for (const InstancePtr* instance : changes.unchanged) AddInstance(*instance, &out);
+  for (const auto& [id, node] : changes.changed) {
+    Instance instance = DecodeMirrored(*layout_, service, id, node);
+    if (changes.has_property) format::MergeProperty(changes.property, &instance);
+    AddInstance(std::move(instance), &out);
+  }
+  if (changes.has_property) format::MergeZoneWeights(changes.property, &out);
   out.version = changes.version;
   return out;
 }

@@ -8,6 +8,9 @@
 // new snapshot, built outside the mirror's lock: an instance whose node is
 // at the same mzxid, under the same property, is copied from the last
 // snapshot, and only the records that changed are decoded.
+// Successive snapshots share their unchanged instances (the same object),
+// so a new snapshot of a large service costs a pointer per instance, and
+// the glue's diff of two (GetServiceChanges) a pointer comparison each.
 //
 // Services not read for kIdleTimeout are dropped, and the mirror is told
 // it need not keep them.
@@ -41,6 +44,9 @@ class ServiceCache {
 
   // The current state of `service`; NOT_FOUND when it does not exist.
   Status Get(const std::string& service, std::shared_ptr<const Service>* out);
+  // The snapshot of `service` at `version` if it is still the one kept,
+  // else nullptr (Backend::KeptSnapshot).
+  std::shared_ptr<const Service> Kept(const std::string& service, int64_t version);
 
  private:
   static constexpr std::chrono::minutes kIdleTimeout{10};
@@ -53,7 +59,7 @@ class ServiceCache {
   // What of the mirrored state a new snapshot needs: the instances that
   // changed since `known`, the others by a pointer into it.
   struct Changes {
-    std::vector<const Instance*> unchanged;                        // in the last snapshot
+    std::vector<const InstancePtr*> unchanged;                     // in the last snapshot
     std::vector<std::pair<std::string, MirroredInstance>> changed;  // by id
 
     bool has_property = false;
@@ -65,7 +71,7 @@ class ServiceCache {
   // allocates nothing for an unchanged instance.
   static void CollectChanges(const MirroredService& state, const Service* known, int64_t known_property_mzxid,
                              Changes* out);
-  static const Instance* FindInstance(const Service& service, const std::string& id);
+  static const InstancePtr* FindInstance(const Service& service, const std::string& id);
   Service Build(const std::string& service, Changes&& changes) const;
 
   NodeMirror* const mirror_;

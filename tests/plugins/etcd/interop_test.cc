@@ -74,11 +74,11 @@ TEST(EtcdInterop, GoKeeperShapedKeysWrittenByEtcdctlAreReadAndWatched) {
   }));
   Service s;
   ASSERT_TRUE(WaitFor([&] { return r.GetService("gosvc", &s).ok() && s.instance_count() == 2 &&
-                                   s.instances["sh001"]["go1"].metadata["k"] == "v"; },
+                                   s.instances["sh001"]["go1"]->metadata.at("k") == "v"; },
                       seconds(5)));
-  EXPECT_EQ(s.instances["sh001"]["go1"].hostname, "go-host");
-  EXPECT_EQ(s.instances["sh001"]["go1"].metadata["weight"], "7");
-  EXPECT_EQ(s.instances["sh001"]["go1"].data_version, 1) << "etcd's version of a new key";
+  EXPECT_EQ(s.instances["sh001"]["go1"]->hostname, "go-host");
+  EXPECT_EQ(s.instances["sh001"]["go1"]->metadata.at("weight"), "7");
+  EXPECT_EQ(s.instances["sh001"]["go1"]->data_version, 1) << "etcd's version of a new key";
 
   EtcdctlDel(*etcd, "/discovery/gosvc/instance/go2");
   ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return !m.instances.at("gosvc").count("go2"); }));

@@ -135,7 +135,7 @@ TEST(EtcdLiveness, AStoreThatGoesAwayReportsNoDeletesAndComesBackWithItsData) {
   Service read;
   ASSERT_TRUE(r.GetService("svc", &read).ok());
   EXPECT_EQ(read.instance_count(), 2u) << "the data survived the restart (same data dir)";
-  EXPECT_EQ(read.instances["z1"]["a"].metadata["k"], "v");
+  EXPECT_EQ(read.instances["z1"]["a"]->metadata.at("k"), "v");
   EXPECT_EQ(rec.count(EventType::kDelete, EventInfo::kInstance), 0u);
   EXPECT_TRUE(rec.violations().empty()) << rec.violations().front();
 }

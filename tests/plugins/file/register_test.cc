@@ -38,7 +38,7 @@ TEST_F(FileRegisterTest, CreateStoresTheInstance) {
   ASSERT_TRUE(registry_.Register(in).ok());
   Service s = Get("svc");
   ASSERT_EQ(s.instance_count(), 1u);
-  const Instance& a = s.instances.at("east").at("a");
+  const Instance& a = *s.instances.at("east").at("a");
   EXPECT_EQ(a.hostname, "host-a");
   EXPECT_EQ(a.addrs.at("http"), "10.0.0.1:8080");
   EXPECT_EQ(a.metadata.at("color"), "blue");
@@ -80,8 +80,8 @@ TEST_F(FileRegisterTest, KeepaliveNeitherBumpsTheVersionNorWrites) {
   ASSERT_TRUE(registry_.Register(changed).ok());
   Service after = Get("svc");
   EXPECT_EQ(after.version, before.version);
-  EXPECT_EQ(after.instances.at("z1").at("a").data_version, 1);
-  EXPECT_EQ(after.instances.at("z1").at("a").metadata.at("color"), "blue");
+  EXPECT_EQ(after.instances.at("z1").at("a")->data_version, 1);
+  EXPECT_EQ(after.instances.at("z1").at("a")->metadata.at("color"), "blue");
   EXPECT_EQ(ReadBytes(path_), bytes);  // within the first half of the TTL: memory only
 }
 
@@ -111,7 +111,7 @@ TEST_F(FileRegisterTest, RefreshRewritesTheData) {
   changed.reg_time = 0;
   ASSERT_TRUE(registry_.Register(changed, {milliseconds(30000), true}).ok());
   Service s = Get("svc");
-  const Instance& a = s.instances.at("z1").at("a");
+  const Instance& a = *s.instances.at("z1").at("a");
   EXPECT_EQ(a.metadata.at("color"), "red");
   EXPECT_EQ(a.data_version, 2);
   EXPECT_GT(a.version, v1);
@@ -144,7 +144,7 @@ TEST_F(FileRegisterTest, RegisterAfterDeregisterCreatesAgain) {
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a")).ok());
   Service s = Get("svc");
   ASSERT_EQ(s.instance_count(), 1u);
-  EXPECT_EQ(s.instances.at("z1").at("a").data_version, 1);
+  EXPECT_EQ(s.instances.at("z1").at("a")->data_version, 1);
   EXPECT_GT(s.version, deleted);
 }
 
@@ -181,9 +181,9 @@ TEST_F(FileRegisterTest, PropertyIsMergedOnGet) {
   int64_t registered = Get("svc").version;
   ASSERT_TRUE(registry_.SetProperty(p).ok());
   Service s = Get("svc");
-  EXPECT_EQ(s.instances.at("z1").at("a").metadata.at("color"), "green");  // the property wins
-  EXPECT_EQ(s.instances.at("z1").at("a").metadata.at("weight"), "7");
-  EXPECT_EQ(s.instances.at("z1").at("b").metadata.at("color"), "blue");
+  EXPECT_EQ(s.instances.at("z1").at("a")->metadata.at("color"), "green");  // the property wins
+  EXPECT_EQ(s.instances.at("z1").at("a")->metadata.at("weight"), "7");
+  EXPECT_EQ(s.instances.at("z1").at("b")->metadata.at("color"), "blue");
   nlohmann::json weights = nlohmann::json::parse(s.metadata.at(kMetadataZoneWeight));
   EXPECT_EQ(weights["z1"]["dst"]["z2"], 30);
   EXPECT_GT(s.version, registered);  // setting the property is a change
@@ -191,7 +191,7 @@ TEST_F(FileRegisterTest, PropertyIsMergedOnGet) {
   p.attrs.clear();
   ASSERT_TRUE(registry_.SetProperty(p).ok());  // replaces the previous one
   s = Get("svc");
-  EXPECT_EQ(s.instances.at("z1").at("a").metadata.at("color"), "blue");
+  EXPECT_EQ(s.instances.at("z1").at("a")->metadata.at("color"), "blue");
   EXPECT_GT(s.version, first);
   EXPECT_EQ(ReadJson(path_)["services"]["svc"]["property"]["data_version"], 2);
 }
@@ -259,7 +259,7 @@ TEST_F(FileRegisterTest, ReRegisterAfterExpiryCreatesAgain) {
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a"), {milliseconds(200), false}).ok());
   Service s = Get("svc");
   ASSERT_EQ(s.instance_count(), 1u);
-  EXPECT_EQ(s.instances.at("z1").at("a").data_version, 1);  // created again, not rewritten
+  EXPECT_EQ(s.instances.at("z1").at("a")->data_version, 1);  // created again, not rewritten
   EXPECT_GT(s.version, first);
 }
 

@@ -46,7 +46,7 @@ TEST(FileSharing, TwoRegistriesSeeEachOther) {
   ASSERT_TRUE(b.Register(MakeInstance("svc", "from-a")).ok());
   ASSERT_TRUE(a.GetService("svc", &s).ok());
   EXPECT_EQ(s.version, both);
-  EXPECT_EQ(s.instances.at("z1").at("from-a").data_version, 1);
+  EXPECT_EQ(s.instances.at("z1").at("from-a")->data_version, 1);
 
   ASSERT_TRUE(a.Deregister("svc", "from-b").ok());
   ASSERT_TRUE(recorder.WaitFor([](const std::vector<WatchEvent>& seen) {

@@ -83,13 +83,17 @@ TEST(ZooKeeperCache, ASnapshotBuiltFromTheLastOneEqualsAWholeRead) {
   Registry r;
   ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
   for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(r.Register(MakeInstance("svc", id)).ok());
+  // The host's snapshot is its last one with the plugin's delta applied.
   auto same_as_a_whole_read = [&](const char* step) {
     Service cached, whole;
+    std::shared_ptr<const Service> applied;
     ASSERT_TRUE(r.GetService("svc", &cached).ok()) << step;
+    ASSERT_TRUE(r.GetService("svc", &applied).ok()) << step;
     Registry fresh;  // its first read decodes every record
     ASSERT_TRUE(OpenZk(ZkOptions(*zk), &fresh).ok()) << step;
     ASSERT_TRUE(fresh.GetService("svc", &whole).ok()) << step;
     EXPECT_EQ(format::ServiceToJson(cached).dump(), format::ServiceToJson(whole).dump()) << step;
+    EXPECT_EQ(format::ServiceToJson(*applied).dump(), format::ServiceToJson(whole).dump()) << step;
   };
   same_as_a_whole_read("registered");
   Property p;
@@ -111,6 +115,30 @@ TEST(ZooKeeperCache, ASnapshotBuiltFromTheLastOneEqualsAWholeRead) {
   same_as_a_whole_read("property changed");
   ASSERT_TRUE(r.Deregister("svc", "c").ok());
   same_as_a_whole_read("c deregistered");
+}
+
+// A change to one instance crosses the ABI as that instance alone
+// (get_service_changes): the host's new snapshot holds the very objects of
+// the last one for the others.
+TEST(ZooKeeperCache, UnchangedInstancesAreSharedAcrossSnapshots) {
+  KREG_START_ZOOKEEPER(zk, 1);
+  Registry r;
+  ASSERT_TRUE(OpenZk(ZkOptions(*zk), &r).ok());
+  for (const char* id : {"a", "b", "c"}) ASSERT_TRUE(r.Register(MakeInstance("svc", id)).ok());
+  std::shared_ptr<const Service> before, after;
+  ASSERT_TRUE(r.GetService("svc", &before).ok());
+  Instance b = MakeInstance("svc", "b");
+  b.hostname = "moved.example";
+  ASSERT_TRUE(r.Register(b, RegisterOptions{kDefaultTtl, true}).ok());
+  ASSERT_TRUE(r.GetService("svc", &after).ok());
+  ASSERT_GT(after->version, before->version);
+  const auto& was = before->instances.at("z1");
+  const auto& now = after->instances.at("z1");
+  EXPECT_EQ(now.at("a"), was.at("a"));
+  EXPECT_EQ(now.at("c"), was.at("c"));
+  EXPECT_NE(now.at("b"), was.at("b"));
+  EXPECT_EQ(now.at("b")->hostname, "moved.example");
+  EXPECT_EQ(was.at("b")->hostname, "host-b") << "a snapshot never changes";
 }
 
 TEST(ZooKeeperCache, OtherClientsChangesArriveThroughWatches) {

@@ -67,13 +67,13 @@ TEST(ZooKeeperCore, RegisterGetListDeregister) {
   EXPECT_EQ(svc.service_name, "svc");
   ASSERT_EQ(svc.instance_count(), 2u);
   ASSERT_EQ(svc.instances.count("z1"), 1u);
-  const Instance& a = svc.instances["z1"]["a"];
+  const Instance& a = *svc.instances["z1"]["a"];
   EXPECT_EQ(a.hostname, "host-a");
   EXPECT_EQ(a.addrs.at("http"), "10.0.0.1:8080");
   EXPECT_GT(a.reg_time, 0);
   EXPECT_GT(a.version, 0);
   EXPECT_EQ(a.data_version, 0);
-  EXPECT_GE(svc.version, svc.instances["z2"]["b"].version);
+  EXPECT_GE(svc.version, svc.instances["z2"]["b"]->version);
 
   std::vector<Service> all;
   ASSERT_TRUE(r.ListServices(&all).ok());
@@ -129,7 +129,7 @@ TEST(ZooKeeperCore, KeepaliveWritesNothingAndRefreshRewrites) {
 
   Service svc;
   ASSERT_TRUE(r.GetService("svc", &svc).ok());
-  const Instance& got = svc.instances["z1"]["a"];
+  const Instance& got = *svc.instances["z1"]["a"];
   EXPECT_EQ(got.hostname, "changed-but-not-refreshed");
   EXPECT_EQ(got.data_version, 1);
   EXPECT_EQ(got.version, after.mzxid);
@@ -223,7 +223,7 @@ TEST(ZooKeeperCore, PropertyIsMergedIntoTheService) {
 
   Service svc;
   ASSERT_TRUE(r.GetService("svc", &svc).ok());
-  const Instance& a = svc.instances["z1"]["a"];
+  const Instance& a = *svc.instances["z1"]["a"];
   EXPECT_FALSE(a.online());
   EXPECT_EQ(a.metadata.at("color"), "blue");
   EXPECT_EQ(a.metadata.at("weight"), "10");

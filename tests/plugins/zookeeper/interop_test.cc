@@ -99,7 +99,7 @@ TEST(ZooKeeperInterop, RecordsWrittenByAnotherClientReachTheWatch) {
   }));
   Service web;
   ASSERT_TRUE(r.GetService("web", &web).ok());
-  EXPECT_FALSE(web.instances["z1"]["i1"].online()) << "the property's attrs are merged in";
+  EXPECT_FALSE(web.instances["z1"]["i1"]->online()) << "the property's attrs are merged in";
 
   ASSERT_EQ(raw.Delete("/discovery/web/property/backend"), ZOK);
   ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.properties.count("web") == 0; }));

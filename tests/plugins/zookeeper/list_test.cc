@@ -100,7 +100,7 @@ TEST(ZooKeeperList, ManyServicesWithBrokenNodesListAsGetServiceReadsThem) {
       EXPECT_GT(listed.version, 0) << listed.service_name;
     }
     if (shape.property && shape.instances > 0 && i != 10) {
-      EXPECT_FALSE(listed.instances.at("z1").at("i0").online()) << "the property is merged in";
+      EXPECT_FALSE(listed.instances.at("z1").at("i0")->online()) << "the property is merged in";
     }
   }
   EXPECT_TRUE(log.Contains("/discovery/svc-003/instance/garbage", KREG_LOG_WARN)) << log.All();
