@@ -37,10 +37,10 @@ Status ServiceCache::Get(const std::string& service, std::shared_ptr<const Servi
     known_property_mzxid = entries_[service].property_mzxid;
   }
   bool unchanged = false;
-  Changes changes;
+  SnapshotChanges changes;
   Status s = mirror_->ReadService(service, [&](const MirroredService& state) {
     unchanged = known != nullptr && known->version == state.version;
-    if (!unchanged) CollectChanges(state, known.get(), known_property_mzxid, &changes);
+    if (!unchanged) CollectSnapshotChanges(state, known.get(), known_property_mzxid, &changes);
   });
   if (!s.ok()) return s;
   if (unchanged) {
@@ -48,7 +48,7 @@ Status ServiceCache::Get(const std::string& service, std::shared_ptr<const Servi
     return Status::OK();
   }
   const int64_t property_mzxid = changes.property_mzxid;
-  auto snapshot = std::make_shared<const Service>(Build(service, std::move(changes)));
+  auto snapshot = std::make_shared<const Service>(BuildSnapshot(*layout_, service, std::move(changes)));
   {
     std::lock_guard<std::mutex> lock(mu_);
     Entry& entry = entries_[service];
@@ -66,50 +66,6 @@ std::shared_ptr<const Service> ServiceCache::Kept(const std::string& service, in
   auto entry = entries_.find(service);
   if (entry == entries_.end() || entry->second.snapshot == nullptr) return nullptr;
   return entry->second.snapshot->version == version ? entry->second.snapshot : nullptr;
-}
-
-void ServiceCache::CollectChanges(const MirroredService& state, const Service* known, int64_t known_property_mzxid,
-                                  Changes* out) {
-  out->has_property = state.has_property;
-  if (state.has_property) out->property = state.property;
-  out->property_mzxid = state.has_property ? state.property_mzxid : 0;
-  out->version = state.version;
-  // An instance of the last snapshot has the property of then merged in.
-  if (known_property_mzxid != out->property_mzxid) known = nullptr;
-  out->unchanged.reserve(state.instances.size());
-  for (const auto& [id, node] : state.instances) {
-    const InstancePtr* old = known != nullptr ? FindInstance(*known, id) : nullptr;
-    if (old != nullptr && (*old)->version == node.mzxid && (*old)->data_version == node.data_version) {
-      out->unchanged.push_back(old);
-    } else {
-      out->changed.emplace_back(id, node);
-    }
-  }
-}
-
-const InstancePtr* ServiceCache::FindInstance(const Service& service, const std::string& id) {
-  // An instance's zone is in its record, which the mirror keeps encoded;
-  // services have few zones.
-  for (const auto& [zone, by_id] : service.instances) {
-    auto found = by_id.find(id);
-    if (found != by_id.end()) return &found->second;
-  }
-  return nullptr;
-}
-
-Service ServiceCache::Build(const std::string& service, Changes&& changes) const {
-  Service out;
-  out.service_name = service;
-  // An unchanged instance has the property merged in already.
-  for (const InstancePtr* instance : changes.unchanged) AddInstance(*instance, &out);
-  for (const auto& [id, node] : changes.changed) {
-    Instance instance = DecodeMirrored(*layout_, service, id, node);
-    if (changes.has_property) format::MergeProperty(changes.property, &instance);
-    AddInstance(std::move(instance), &out);
-  }
-  if (changes.has_property) format::MergeZoneWeights(changes.property, &out);
-  out.version = changes.version;
-  return out;
 }
 
 }  // namespace zk

@@ -5,12 +5,11 @@
 // reads in flight: read-your-writes, see node_mirror.h) and hands out the
 // snapshot it built for that state's version. An unchanged service costs a
 // lookup and a version comparison. A service whose version moved on gets a
-// new snapshot, built outside the mirror's lock: an instance whose node is
-// at the same mzxid, under the same property, is copied from the last
-// snapshot, and only the records that changed are decoded.
-// Successive snapshots share their unchanged instances (the same object),
-// so a new snapshot of a large service costs a pointer per instance, and
-// the glue's diff of two (GetServiceChanges) a pointer comparison each.
+// new snapshot from the last (snapshot_changes.h), built outside the
+// mirror's lock. Successive snapshots share their unchanged instances (the
+// same object), so a new snapshot of a large service costs a pointer per
+// instance, and the glue's diff of the two (GetServiceChanges, which hands
+// the host only what changed) a pointer comparison each.
 //
 // Services not read for kIdleTimeout are dropped, and the mirror is told
 // it need not keep them.
@@ -32,6 +31,7 @@
 #include "kreg/types.hpp"
 #include "layout.h"
 #include "node_mirror.h"
+#include "snapshot_changes.h"
 
 namespace kreg {
 namespace zk {
@@ -56,24 +56,6 @@ class ServiceCache {
     int64_t property_mzxid = 0;  // of the property merged into it; 0: none
     Clock::time_point last_used;
   };
-  // What of the mirrored state a new snapshot needs: the instances that
-  // changed since `known`, the others by a pointer into it.
-  struct Changes {
-    std::vector<const InstancePtr*> unchanged;                     // in the last snapshot
-    std::vector<std::pair<std::string, MirroredInstance>> changed;  // by id
-
-    bool has_property = false;
-    Property property;
-    int64_t property_mzxid = 0;
-    int64_t version = 0;
-  };
-  // Reads what changed; requires the mirror's lock (ReadService), so it
-  // allocates nothing for an unchanged instance.
-  static void CollectChanges(const MirroredService& state, const Service* known, int64_t known_property_mzxid,
-                             Changes* out);
-  static const InstancePtr* FindInstance(const Service& service, const std::string& id);
-  Service Build(const std::string& service, Changes&& changes) const;
-
   NodeMirror* const mirror_;
   const Layout* const layout_;
 
