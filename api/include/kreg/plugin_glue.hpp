@@ -311,7 +311,8 @@ inline kreg_status GetServiceChanges(kreg_backend* b, kreg_str name, int64_t kno
     if (!s.ok()) return s;
     Backend& backend = *Handle(b)->backend;
     // Taken before the read, which may replace what the backend keeps.
-    std::shared_ptr<const Service> base = known_version == 0 ? nullptr : backend.KeptSnapshot(service_name, known_version);
+    std::shared_ptr<const Service> base =
+        known_version == 0 ? nullptr : backend.KeptSnapshot(service_name, known_version);
     std::shared_ptr<const Service> service;
     bool same = false;
     s = backend.GetServiceSince(service_name, known_version, &same, &service);

@@ -35,8 +35,8 @@ void CollectSnapshotChanges(const MirroredService& state, const Service* known, 
     return;
   }
   // The last snapshot walked in its (zone, id) order, each instance looked
-  // up in the hashed state: the unchanged ones come out in the order Build
-  // inserts them, and no lookup is a search of the snapshot.
+  // up in the hashed state: the unchanged ones come out sorted, for
+  // BuildSnapshot to append, and no lookup is a search of the snapshot.
   out->unchanged.reserve(state.instances.size());
   size_t still_there = 0;
   for (const auto& [zone, by_id] : known->instances) {
