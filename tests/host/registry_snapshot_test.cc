@@ -23,6 +23,15 @@ class RegistrySnapshotTest : public ::testing::Test {
     options_.options["path"] = dir_.Join("registry.json");
   }
 
+  // Opens `table`, registers svc/a and reads it twice, as snapshots.
+  void OpenAndReadTwice(const kreg_plugin* table, Registry* r, std::shared_ptr<const Service>* first,
+                        std::shared_ptr<const Service>* again) {
+    ASSERT_TRUE(Registry::Open(plugin_.library, table, options_, r).ok());
+    ASSERT_TRUE(r->Register(testing::MakeInstance("svc", "a")).ok());
+    ASSERT_TRUE(r->GetService("svc", first).ok());
+    ASSERT_TRUE(r->GetService("svc", again).ok());
+  }
+
   testing::TempDir dir_;
   LoadedPlugin plugin_;
   OpenOptions options_;
@@ -30,11 +39,8 @@ class RegistrySnapshotTest : public ::testing::Test {
 
 TEST_F(RegistrySnapshotTest, ASnapshotIsSharedUntilTheServiceChanges) {
   Registry r;
-  ASSERT_TRUE(Registry::Open(plugin_.library, plugin_.table, options_, &r).ok());
-  ASSERT_TRUE(r.Register(testing::MakeInstance("svc", "a")).ok());
   std::shared_ptr<const Service> first, again, changed;
-  ASSERT_TRUE(r.GetService("svc", &first).ok());
-  ASSERT_TRUE(r.GetService("svc", &again).ok());
+  ASSERT_NO_FATAL_FAILURE(OpenAndReadTwice(plugin_.table, &r, &first, &again));
   EXPECT_EQ(first.get(), again.get());
 
   ASSERT_TRUE(r.Register(testing::MakeInstance("svc", "b")).ok());
@@ -49,15 +55,13 @@ TEST_F(RegistrySnapshotTest, ASnapshotIsSharedUntilTheServiceChanges) {
 }
 
 TEST_F(RegistrySnapshotTest, APluginOfAbi12IsReadThroughGetServiceSince) {
+  // The table as a 1.2 plugin hands it over: it ends after register_instance_async.
   kreg_plugin old_table = *plugin_.table;
   old_table.struct_size = offsetof(kreg_plugin, get_service_changes);
   old_table.get_service_changes = nullptr;
   Registry r;
-  ASSERT_TRUE(Registry::Open(plugin_.library, &old_table, options_, &r).ok());
-  ASSERT_TRUE(r.Register(testing::MakeInstance("svc", "a")).ok());
   std::shared_ptr<const Service> first, again, changed;
-  ASSERT_TRUE(r.GetService("svc", &first).ok());
-  ASSERT_TRUE(r.GetService("svc", &again).ok());
+  ASSERT_NO_FATAL_FAILURE(OpenAndReadTwice(&old_table, &r, &first, &again));
   EXPECT_EQ(first.get(), again.get());
   ASSERT_TRUE(r.Register(testing::MakeInstance("svc", "b")).ok());
   ASSERT_TRUE(r.GetService("svc", &changed).ok());
@@ -98,11 +102,8 @@ TEST_F(RegistrySnapshotTest, APluginOfAbi10IsReadWithoutGetServiceSince) {
   old_table.struct_size = offsetof(kreg_plugin, get_service_since);
   old_table.get_service_since = nullptr;
   Registry r;
-  ASSERT_TRUE(Registry::Open(plugin_.library, &old_table, options_, &r).ok());
-  ASSERT_TRUE(r.Register(testing::MakeInstance("svc", "a")).ok());
   std::shared_ptr<const Service> first, again;
-  ASSERT_TRUE(r.GetService("svc", &first).ok());
-  ASSERT_TRUE(r.GetService("svc", &again).ok());
+  ASSERT_NO_FATAL_FAILURE(OpenAndReadTwice(&old_table, &r, &first, &again));
   EXPECT_NE(first.get(), again.get());
   EXPECT_EQ(again->instance_count(), 1u);
   EXPECT_EQ(again->version, first->version);
