@@ -32,6 +32,20 @@ class RegistrySnapshotTest : public ::testing::Test {
     ASSERT_TRUE(r->GetService("svc", again).ok());
   }
 
+  // A read through a plugin whose get_service_changes is `answer` fails as
+  // INTERNAL with `message` and hands out nothing.
+  void ExpectRefused(decltype(kreg_plugin::get_service_changes) answer, const std::string& message) {
+    kreg_plugin table = *plugin_.table;
+    table.get_service_changes = answer;
+    Registry r;
+    ASSERT_TRUE(Registry::Open(plugin_.library, &table, options_, &r).ok());
+    std::shared_ptr<const Service> read;
+    Status s = r.GetService("svc", &read);
+    EXPECT_EQ(s.code(), KREG_INTERNAL) << s.ToString();
+    EXPECT_NE(s.message().find(message), std::string::npos) << s.message();
+    EXPECT_EQ(read, nullptr);
+  }
+
   testing::TempDir dir_;
   LoadedPlugin plugin_;
   OpenOptions options_;
@@ -85,15 +99,21 @@ kreg_status DeltaFromNothing(kreg_backend*, kreg_str name, int64_t, int* unchang
 }
 
 TEST_F(RegistrySnapshotTest, ADeltaFromAVersionTheHostDoesNotHoldIsRefused) {
-  kreg_plugin table = *plugin_.table;
-  table.get_service_changes = &DeltaFromNothing;
-  Registry r;
-  ASSERT_TRUE(Registry::Open(plugin_.library, &table, options_, &r).ok());
-  std::shared_ptr<const Service> read;
-  Status s = r.GetService("svc", &read);
-  EXPECT_EQ(s.code(), KREG_INTERNAL) << s.ToString();
-  EXPECT_NE(s.message().find("delta"), std::string::npos) << s.message();
-  EXPECT_EQ(read, nullptr);
+  ExpectRefused(&DeltaFromNothing, "with a delta from a version this host does not hold");
+}
+
+// A plugin whose answer has no service in it.
+kreg_status AnswerWithoutAService(kreg_backend*, kreg_str, int64_t, int* unchanged, kreg_service_changes_fn fn,
+                                  void* user_data, char*, size_t) {
+  *unchanged = 0;
+  kreg_service_changes changes{};
+  changes.struct_size = sizeof(changes);
+  fn(user_data, &changes);
+  return KREG_OK;
+}
+
+TEST_F(RegistrySnapshotTest, AnAnswerWithoutAServiceIsRefused) {
+  ExpectRefused(&AnswerWithoutAService, "get_service_changes without a service");
 }
 
 TEST_F(RegistrySnapshotTest, APluginOfAbi10IsReadWithoutGetServiceSince) {

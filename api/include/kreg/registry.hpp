@@ -405,6 +405,7 @@ class Registry {
   };
   static void StoreServiceChanges(void* user_data, const kreg_service_changes* changes) noexcept {
     auto* to = static_cast<ReadChanges*>(user_data);
+    if (changes->service == nullptr) return;  // reported as an answer without a service
     if (changes->is_delta != 0 && to->known == nullptr) {
       to->delta_without_base = true;
       return;
