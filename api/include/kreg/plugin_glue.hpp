@@ -281,21 +281,30 @@ inline kreg_status DeregisterInstance(kreg_backend* b, const kreg_instance* inst
   });
 }
 
+// The read behind get_service_since and get_service_changes: *service, or
+// *unchanged set to 1 (and *service left alone) when the service is still
+// at `known_version`. With `base`, also the backend's snapshot at
+// `known_version`, taken before the read, which may replace it.
+inline Status ReadServiceSince(kreg_backend* b, kreg_str name, int64_t known_version, int* unchanged,
+                               std::shared_ptr<const Service>* service, std::shared_ptr<const Service>* base) {
+  std::string service_name = ToString(name);
+  Status s = ValidateName("service name", service_name);
+  if (!s.ok()) return s;
+  Backend& backend = *Handle(b)->backend;
+  if (base != nullptr && known_version != 0) *base = backend.KeptSnapshot(service_name, known_version);
+  bool same = false;
+  s = backend.GetServiceSince(service_name, known_version, &same, service);
+  *unchanged = s.ok() && same ? 1 : 0;
+  return s;
+}
+
 inline kreg_status GetServiceSince(kreg_backend* b, kreg_str name, int64_t known_version, int* unchanged,
                                    kreg_service_fn fn, void* user_data, char* err, size_t err_size) {
   *unchanged = 0;
   return Guard(err, err_size, [&]() -> Status {
-    std::string service_name = ToString(name);
-    Status s = ValidateName("service name", service_name);
-    if (!s.ok()) return s;
     std::shared_ptr<const Service> service;
-    bool same = false;
-    s = Handle(b)->backend->GetServiceSince(service_name, known_version, &same, &service);
-    if (!s.ok()) return s;
-    if (same) {
-      *unchanged = 1;
-      return Status::OK();
-    }
+    Status s = ReadServiceSince(b, name, known_version, unchanged, &service, nullptr);
+    if (!s.ok() || *unchanged != 0) return s;
     ServiceView view(*service);
     fn(user_data, view.get());
     return Status::OK();
@@ -306,21 +315,9 @@ inline kreg_status GetServiceChanges(kreg_backend* b, kreg_str name, int64_t kno
                                      kreg_service_changes_fn fn, void* user_data, char* err, size_t err_size) {
   *unchanged = 0;
   return Guard(err, err_size, [&]() -> Status {
-    std::string service_name = ToString(name);
-    Status s = ValidateName("service name", service_name);
-    if (!s.ok()) return s;
-    Backend& backend = *Handle(b)->backend;
-    // Taken before the read, which may replace what the backend keeps.
-    std::shared_ptr<const Service> base =
-        known_version == 0 ? nullptr : backend.KeptSnapshot(service_name, known_version);
-    std::shared_ptr<const Service> service;
-    bool same = false;
-    s = backend.GetServiceSince(service_name, known_version, &same, &service);
-    if (!s.ok()) return s;
-    if (same) {
-      *unchanged = 1;
-      return Status::OK();
-    }
+    std::shared_ptr<const Service> service, base;
+    Status s = ReadServiceSince(b, name, known_version, unchanged, &service, &base);
+    if (!s.ok() || *unchanged != 0) return s;
     if (base == nullptr || base->version != known_version) {
       ServiceChangesView whole(*service);
       fn(user_data, whole.get());

@@ -406,12 +406,13 @@ class Registry {
   static void StoreServiceChanges(void* user_data, const kreg_service_changes* changes) noexcept {
     auto* to = static_cast<ReadChanges*>(user_data);
     if (changes->service == nullptr) return;  // reported as an answer without a service
-    if (changes->is_delta != 0 && to->known == nullptr) {
+    if (changes->is_delta == 0) {
+      to->read = std::make_shared<const Service>(ToValue(*changes->service));
+    } else if (to->known == nullptr) {
       to->delta_without_base = true;
-      return;
+    } else {
+      to->read = std::make_shared<const Service>(ApplyServiceChanges(*to->known, *changes));
     }
-    static const Service kNoBase;
-    to->read = std::make_shared<const Service>(ApplyServiceChanges(to->known ? *to->known : kNoBase, *changes));
   }
   static void AppendService(void* user_data, const kreg_service* service) noexcept {
     static_cast<std::vector<Service>*>(user_data)->push_back(ToValue(*service));

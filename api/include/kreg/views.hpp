@@ -112,11 +112,8 @@ inline Service ApplyServiceChanges(const Service& known, const kreg_service_chan
     if (by_id->second.empty()) out.instances.erase(by_id);
   }
   const kreg_service& now = *c.service;
-  for (size_t i = 0; i < now.instances_count; ++i) {
-    InstancePtr changed = std::make_shared<const Instance>(ToValue(InstanceAt(now.instances, i)));
-    out.instances[changed->zone].insert_or_assign(changed->id, std::move(changed));
-  }
-  CopyServiceHeader(now, &out);
+  for (size_t i = 0; i < now.instances_count; ++i) AddInstance(ToValue(InstanceAt(now.instances, i)), &out);
+  CopyServiceHeader(now, &out);  // its update_time is over every instance, not only the changed
   return out;
 }
 
