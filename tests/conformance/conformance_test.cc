@@ -2,7 +2,9 @@
 #include <atomic>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -549,6 +551,87 @@ TEST_P(Conformance, ConcurrentRegistersAllLand) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(MustGet(svc).instance_count(), 160u);
+}
+
+// What the `done` calls of RegisterAsync saw: shared with each pending
+// `done`, so a late or second call is counted, not a crash.
+struct AsyncOutcomes {
+  explicit AsyncOutcomes(size_t n) : calls(n, 0), status(n) {}
+  size_t Answered() {
+    std::lock_guard<std::mutex> lock(mu);
+    return static_cast<size_t>(std::count_if(calls.begin(), calls.end(), [](int c) { return c > 0; }));
+  }
+  std::mutex mu;
+  std::vector<int> calls;
+  std::vector<Status> status;
+};
+
+// A `done` recording into outcomes[i], then running `then` (when set).
+Registry::RegisterDone Record(std::shared_ptr<AsyncOutcomes> outcomes, size_t i,
+                              std::function<void()> then = nullptr) {
+  return [outcomes, i, then](const Status& s) {
+    {
+      std::lock_guard<std::mutex> lock(outcomes->mu);
+      ++outcomes->calls[i];
+      outcomes->status[i] = s;
+    }
+    if (then) then();
+  };
+}
+
+// RegisterAsync, whether the plugin has register_instance_async or the host
+// falls back to Register: every `done` runs exactly once with Register's
+// answer, after done(OK) the instance reads as after Register, and a
+// register made from inside a `done` completes too.
+TEST_P(Conformance, AsyncRegistersAnswerOnceAndReadAsRegistered) {
+  const std::string svc = Svc("async");
+  constexpr size_t kInFlight = 100;
+  const size_t chained = kInFlight;  // registered from inside the first done
+  const size_t keepalive = kInFlight + 1, refresh = kInFlight + 2, bad_id = kInFlight + 3, huge = kInFlight + 4;
+  auto outcomes = std::make_shared<AsyncOutcomes>(kInFlight + 5);
+  const Registry* registry = &registry_;
+  for (size_t i = 0; i < kInFlight; ++i) {
+    std::function<void()> then;
+    if (i == 0) {
+      then = [registry, outcomes, svc, chained] {
+        registry->RegisterAsync(MakeInstance(svc, "chained"), RegisterOptions(), Record(outcomes, chained));
+      };
+    }
+    registry_.RegisterAsync(MakeInstance(svc, "a" + std::to_string(i)), RegisterOptions(), Record(outcomes, i, then));
+  }
+  ASSERT_TRUE(WaitFor([&] { return outcomes->Answered() == kInFlight + 1; }, milliseconds(30000)))
+      << outcomes->Answered() << " of " << kInFlight + 1 << " registers answered";
+
+  Instance changed = MakeInstance(svc, "a1");
+  changed.metadata["color"] = "red";
+  const int64_t before = MustGet(svc).version;
+  registry_.RegisterAsync(changed, RegisterOptions(), Record(outcomes, keepalive));
+  ASSERT_TRUE(WaitFor([&] { return outcomes->Answered() == kInFlight + 2; }, milliseconds(10000)));
+  Service after_keepalive = MustGet(svc);
+  EXPECT_EQ(after_keepalive.version, before) << "a keepalive writes nothing";
+  registry_.RegisterAsync(changed, Refresh(), Record(outcomes, refresh));
+  Instance bad = MakeInstance(svc, "slash/inside");
+  registry_.RegisterAsync(bad, RegisterOptions(), Record(outcomes, bad_id));
+  Instance big = MakeInstance(svc, "huge");
+  big.metadata["blob"] = std::string(2 << 20, 'x');
+  registry_.RegisterAsync(big, RegisterOptions(), Record(outcomes, huge));
+  ASSERT_TRUE(WaitFor([&] { return outcomes->Answered() == kInFlight + 5; }, milliseconds(10000)));
+  std::this_thread::sleep_for(milliseconds(200));  // room for a second call
+
+  std::lock_guard<std::mutex> lock(outcomes->mu);
+  for (size_t i = 0; i < outcomes->calls.size(); ++i) EXPECT_EQ(outcomes->calls[i], 1) << "done of register " << i;
+  for (size_t i = 0; i <= refresh; ++i) EXPECT_TRUE(outcomes->status[i].ok()) << i << ": " << outcomes->status[i].ToString();
+  EXPECT_EQ(outcomes->status[bad_id].code(), KREG_INVALID_ARGUMENT) << outcomes->status[bad_id].ToString();
+  EXPECT_NE(outcomes->status[bad_id].message().find("instance id"), std::string::npos);
+  EXPECT_EQ(outcomes->status[huge].code(), KREG_INVALID_ARGUMENT) << outcomes->status[huge].ToString();
+
+  Service s = MustGet(svc);
+  EXPECT_EQ(s.instance_count(), kInFlight + 1) << "the 100 registers and the chained one; nothing of the refused";
+  ASSERT_EQ(s.instances["z1"].count("chained"), 1u);
+  EXPECT_EQ(s.instances["z1"]["chained"]->hostname, "host-chained");
+  ASSERT_EQ(s.instances["z1"].count("a1"), 1u);
+  EXPECT_EQ(s.instances["z1"]["a1"]->metadata.at("color"), "red") << "the refresh rewrote it";
+  EXPECT_GT(s.version, before);
 }
 
 TEST_P(Conformance, SnapshotVersionsNeverDecreaseAndEndAtTheServiceVersion) {
