@@ -148,25 +148,23 @@ void WatchLatency(const Options& o, Report* report) {
   {
     Registry writer = OpenEtcd(o, Root("watch-kreg"));
     Registry watcher = OpenEtcd(o, Root("watch-kreg"));
-    TimeRegistryWatch(writer, watcher, n, Clock::now() + o.deadline_per_scenario, &kreg_us, &kreg_call_us);
-  }
-  {
-    RawEtcd writer(o.etcd_addr);
-    const int64_t lease = LongLease(&writer);
+    RegistryWatchTimer kreg(writer, watcher);
+    RawEtcd raw_writer(o.etcd_addr);
+    const int64_t lease = LongLease(&raw_writer);
     const std::string root = Root("watch-raw");
     SeenLog seen;
     RawEtcdWatch watch(o.etcd_addr, root + "/", 0, [&](const std::string& key, const std::string& value) {
       Instance in;
       if (format::DecodeInstance(value, key, &in).ok()) seen.Mark(in.id);
     });
-    TimeWatch(
-        n, Clock::now() + o.deadline_per_scenario,
-        [&](int i) {
-          const Instance in = SampleInstance("svc", Id(i));
-          writer.PutIfAbsent(InstanceKey(root, "svc", in.id), format::EncodeInstance(in), lease);
-        },
-        &seen, &raw_us, &raw_call_us);
-    writer.Revoke(lease);
+    auto raw_put = [&](int i) {
+      const Instance in = SampleInstance("svc", Id(i));
+      raw_writer.PutIfAbsent(InstanceKey(root, "svc", in.id), format::EncodeInstance(in), lease);
+    };
+    const Clock::time_point deadline = Clock::now() + o.deadline_per_scenario;
+    InRounds(n, {[&](int from, int to) { kreg.Time(from, to, deadline, &kreg_us, &kreg_call_us); },
+                 [&](int from, int to) { TimeWatch(from, to, deadline, raw_put, &seen, &raw_us, &raw_call_us); }});
+    raw_writer.Revoke(lease);
   }
   // The target is on the time from the write's call: after the write
   // returns the raw stream has usually had the event already (0 us), and

@@ -89,15 +89,18 @@ int RegisterHeldAsync(const Registry& registry, const std::string& service, int 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
 
+void InRounds(int n, const std::vector<Range>& sides) {
+  const int rounds = 4;
+  for (int r = 0; r < rounds; ++r) {
+    for (const Range& side : sides) side(n * r / rounds, n * (r + 1) / rounds);
+  }
+}
+
 void AlternateRounds(int n, const TimedRange& kreg, const TimedRange& baseline, double* kreg_rate,
                      double* baseline_rate) {
-  const int rounds = 4;
   Clock::duration kreg_time{}, baseline_time{};
-  for (int r = 0; r < rounds; ++r) {
-    const int from = n * r / rounds, to = n * (r + 1) / rounds;
-    kreg_time += kreg(from, to);
-    baseline_time += baseline(from, to);
-  }
+  InRounds(n, {[&](int from, int to) { kreg_time += kreg(from, to); },
+               [&](int from, int to) { baseline_time += baseline(from, to); }});
   *kreg_rate = n / Seconds(kreg_time);
   *baseline_rate = n / Seconds(baseline_time);
 }
@@ -131,9 +134,9 @@ Clock::duration InThreads(int threads, int from, int to, const std::function<voi
   return Clock::now() - start;
 }
 
-void TimeWatch(int n, Clock::time_point deadline, const std::function<void(int)>& publish, SeenLog* log,
+void TimeWatch(int from, int to, Clock::time_point deadline, const std::function<void(int)>& publish, SeenLog* log,
                std::vector<double>* after_return, std::vector<double>* after_call) {
-  for (int i = 0; i < n && Clock::now() < deadline; ++i) {
+  for (int i = from; i < to && Clock::now() < deadline; ++i) {
     Clock::time_point called = Clock::now();
     publish(i);
     const double call_us = Micros(Clock::now() - called);
@@ -144,21 +147,21 @@ void TimeWatch(int n, Clock::time_point deadline, const std::function<void(int)>
   }
 }
 
-void TimeRegistryWatch(const Registry& writer, const Registry& watcher, int n, Clock::time_point deadline,
-                       std::vector<double>* after_return, std::vector<double>* after_call) {
-  SeenLog seen;
-  std::atomic<bool> synced{false};
-  std::unique_ptr<Watch> watch;
+RegistryWatchTimer::RegistryWatchTimer(const Registry& writer, const Registry& watcher) : writer_(writer) {
   (void)watcher.StartWatch(
-      [&](const WatchEvent& e) {
-        if (e.type == EventType::kSynced) synced = true;
-        if (e.type == EventType::kCreate && e.info == EventInfo::kInstance) seen.Mark(e.instance.id);
+      [this](const WatchEvent& e) {
+        if (e.type == EventType::kSynced) synced_ = true;
+        if (e.type == EventType::kCreate && e.info == EventInfo::kInstance) seen_.Mark(e.instance.id);
       },
-      &watch);
-  while (!synced) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      &watch_);
+  while (!synced_) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
+void RegistryWatchTimer::Time(int from, int to, Clock::time_point deadline, std::vector<double>* after_return,
+                              std::vector<double>* after_call) {
   TimeWatch(
-      n, deadline, [&](int i) { (void)RegisterHeld(writer, SampleInstance("svc", Id(i))); }, &seen, after_return,
-      after_call);
+      from, to, deadline, [&](int i) { (void)RegisterHeld(writer_, SampleInstance("svc", Id(i))); }, &seen_,
+      after_return, after_call);
 }
 
 GetServiceTimes TimeGetService(const Registry& registry, const std::string& service, int samples,

@@ -4,9 +4,11 @@
 #ifndef KREG_BENCH_WORKLOAD_H_
 #define KREG_BENCH_WORKLOAD_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -47,9 +49,14 @@ int RegisterHeldAsync(const Registry& registry, const std::string& service, int 
 double Seconds(Clock::duration d);
 double Micros(Clock::duration d);
 
-// Times kreg's and the baseline's work on [0, n) in alternating rounds, so
-// that neither side gets the warmer server. Each side is given a range and
-// returns how long its timed part took; the rates are per second.
+// Splits [0, n) into rounds and has every side do each round in turn, so
+// that no side gets the warmer server or the quieter minute.
+using Range = std::function<void(int from, int to)>;
+void InRounds(int n, const std::vector<Range>& sides);
+
+// Times kreg's and the baseline's work on [0, n) in rounds (InRounds).
+// Each side is given a range and returns how long its timed part took;
+// the rates are per second.
 using TimedRange = std::function<Clock::duration(int from, int to)>;
 void AlternateRounds(int n, const TimedRange& kreg, const TimedRange& baseline, double* kreg_rate,
                      double* baseline_rate);
@@ -73,18 +80,29 @@ class SeenLog {
 // from + t + threads, ... below `to`; returns how long they took.
 Clock::duration InThreads(int threads, int from, int to, const std::function<void(int thread, int i)>& work);
 
-// Calls publish(i) for i in [0, n) while before `deadline`, and appends
-// to *after_return how long after each publish returned `log` had Id(i)
-// (0 when it had it sooner), and to *after_call, when given, how long
-// after publish was called. An event not seen within 5 s is left out.
-void TimeWatch(int n, Clock::time_point deadline, const std::function<void(int)>& publish, SeenLog* log,
+// Calls publish(i) for i in [from, to) while before `deadline`, and
+// appends to *after_return how long after each publish returned `log` had
+// Id(i) (0 when it had it sooner), and to *after_call, when given, how
+// long after publish was called. An event not seen within 5 s is left out.
+void TimeWatch(int from, int to, Clock::time_point deadline, const std::function<void(int)>& publish, SeenLog* log,
                std::vector<double>* after_return, std::vector<double>* after_call = nullptr);
 
-// kreg's side of the watch latency: `watcher` watches until synced, then
-// `writer` registers Id(i) of "svc" one at a time, timed as TimeWatch does
+// kreg's side of the watch latency: `watcher` watches from construction
+// until destruction (synced before the constructor returns); Time has
+// `writer` register Id(i) of "svc" one at a time, timed as TimeWatch does
 // from the kCreate the watch callback gets.
-void TimeRegistryWatch(const Registry& writer, const Registry& watcher, int n, Clock::time_point deadline,
-                       std::vector<double>* after_return, std::vector<double>* after_call = nullptr);
+class RegistryWatchTimer {
+ public:
+  RegistryWatchTimer(const Registry& writer, const Registry& watcher);
+  void Time(int from, int to, Clock::time_point deadline, std::vector<double>* after_return,
+            std::vector<double>* after_call = nullptr);
+
+ private:
+  const Registry writer_;
+  SeenLog seen_;
+  std::atomic<bool> synced_{false};
+  std::unique_ptr<Watch> watch_;  // last: stopped before what its callback uses goes
+};
 
 // kreg's side of get_service: `samples` reads of an unchanged `service`
 // after a warm-up read, then samples / 5 reads each right after this

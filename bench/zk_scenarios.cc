@@ -111,30 +111,48 @@ void Keepalive(const Options& o, Report* report) {
 
 // Registers one instance at a time and times how long after register
 // returns the watcher sees it.
+// The raw client's side of the watch latency: a re-armed getChildren watch
+// on `dir` (reading each new child's data with `read_data`, as kreg must),
+// and a second session creating there.
+class RawWatchTimer {
+ public:
+  RawWatchTimer(const Options& o, std::string dir, bool read_data)
+      : writer_(o.zk_connect), watcher_zk_(o.zk_connect), dir_(std::move(dir)),
+        payload_(format::EncodeInstance(SampleInstance("svc", Id(0)))),
+        watcher_(&watcher_zk_, dir_, [this](const std::string& child) { seen_.Mark(child); }, read_data) {
+    writer_.EnsurePath(dir_);
+    watcher_.Start();
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  void Time(int from, int to, Clock::time_point deadline, std::vector<double>* after_return) {
+    TimeWatch(from, to, deadline, [&](int i) { writer_.Create(dir_ + "/" + Id(i), payload_, ZOO_EPHEMERAL); }, &seen_,
+              after_return);
+  }
+
+ private:
+  RawZk writer_, watcher_zk_;
+  const std::string dir_;
+  const std::string payload_;
+  SeenLog seen_;
+  RawChildWatcher watcher_;
+};
+
 void WatchLatency(const Options& o, Report* report) {
   const int n = o.watch_events;
-  std::vector<double> kreg_us, raw_us;
+  std::vector<double> kreg_us, raw_us, raw_data_us;
   {
     Registry writer = OpenZk(o, "/bench/watch-kreg");
     Registry watcher = OpenZk(o, "/bench/watch-kreg");
-    TimeRegistryWatch(writer, watcher, n, Clock::now() + o.deadline_per_scenario, &kreg_us);
+    RegistryWatchTimer kreg(writer, watcher);
+    // The names-only baseline, and the raw client doing what kreg does:
+    // reading the new child's data before reporting it.
+    RawWatchTimer names(o, "/bench/watch-raw/svc/instance", false);
+    RawWatchTimer data(o, "/bench/watch-raw-data/svc/instance", true);
+    const Clock::time_point deadline = Clock::now() + o.deadline_per_scenario;
+    InRounds(n, {[&](int from, int to) { kreg.Time(from, to, deadline, &kreg_us); },
+                 [&](int from, int to) { names.Time(from, to, deadline, &raw_us); },
+                 [&](int from, int to) { data.Time(from, to, deadline, &raw_data_us); }});
   }
-  // The raw baseline, and the raw client doing what kreg does: reading the
-  // new child's data before reporting it.
-  auto raw_run = [&](std::vector<double>* out, const std::string& dir, bool read_data) {
-    RawZk writer(o.zk_connect), watcher_zk(o.zk_connect);
-    writer.EnsurePath(dir);
-    const std::string payload = format::EncodeInstance(SampleInstance("svc", Id(0)));
-    SeenLog seen;
-    RawChildWatcher watcher(&watcher_zk, dir, [&](const std::string& child) { seen.Mark(child); }, read_data);
-    watcher.Start();
-    std::this_thread::sleep_for(milliseconds(200));
-    TimeWatch(n, Clock::now() + o.deadline_per_scenario,
-              [&](int i) { writer.Create(dir + "/" + Id(i), payload, ZOO_EPHEMERAL); }, &seen, out);
-  };
-  std::vector<double> raw_data_us;
-  raw_run(&raw_us, "/bench/watch-raw/svc/instance", false);
-  raw_run(&raw_data_us, "/bench/watch-raw-data/svc/instance", true);
   double k50 = Percentile(&kreg_us, 50), k99 = Percentile(&kreg_us, 99);
   double names50 = Percentile(&raw_us, 50), names99 = Percentile(&raw_us, 99);
   double data50 = Percentile(&raw_data_us, 50), data99 = Percentile(&raw_data_us, 99);
