@@ -141,7 +141,8 @@ void Keepalive(const Options& o, Report* report) {
 // returns another registry's watch has it; raw: how long after the
 // put-if-absent returns a raw watch stream has it (decoded, as kreg must).
 // etcd sends a watch its event about when it answers the write, so the
-// raw figure is often 0; the time from the call is given beside it.
+// raw figure is often 0; the time from the call is given beside it. The
+// two take turns (InRounds).
 void WatchLatency(const Options& o, Report* report) {
   const int n = o.watch_events;
   std::vector<double> kreg_us, raw_us, kreg_call_us, raw_call_us;

@@ -109,8 +109,6 @@ void Keepalive(const Options& o, Report* report) {
   report->Add(Row{"keepalive, 1 thread (no ZooKeeper write)", "ops/s", rate, 0, ">= 1M ops/s", true, rate >= 1e6});
 }
 
-// Registers one instance at a time and times how long after register
-// returns the watcher sees it.
 // The raw client's side of the watch latency: a re-armed getChildren watch
 // on `dir` (reading each new child's data with `read_data`, as kreg must),
 // and a second session creating there.
@@ -137,6 +135,8 @@ class RawWatchTimer {
   RawChildWatcher watcher_;
 };
 
+// Registers one instance at a time and times how long after register
+// returns the watcher sees it, kreg and the two raw baselines in turns.
 void WatchLatency(const Options& o, Report* report) {
   const int n = o.watch_events;
   std::vector<double> kreg_us, raw_us, raw_data_us;
