@@ -630,7 +630,9 @@ TEST_P(Conformance, AsyncRegistersAnswerOnceAndReadAsRegistered) {
 
   std::lock_guard<std::mutex> lock(outcomes->mu);
   for (size_t i = 0; i < outcomes->calls.size(); ++i) EXPECT_EQ(outcomes->calls[i], 1) << "done of register " << i;
-  for (size_t i = 0; i <= refresh; ++i) EXPECT_TRUE(outcomes->status[i].ok()) << i << ": " << outcomes->status[i].ToString();
+  for (size_t i = 0; i <= refresh; ++i) {
+    EXPECT_TRUE(outcomes->status[i].ok()) << "register " << i << ": " << outcomes->status[i].ToString();
+  }
   EXPECT_EQ(outcomes->status[bad_id].code(), KREG_INVALID_ARGUMENT) << outcomes->status[bad_id].ToString();
   EXPECT_NE(outcomes->status[bad_id].message().find("instance id"), std::string::npos);
   EXPECT_EQ(outcomes->status[huge].code(), KREG_INVALID_ARGUMENT) << outcomes->status[huge].ToString();
