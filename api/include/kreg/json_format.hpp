@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kreg/plain_instance.hpp"
 #include "kreg/status.hpp"
 #include "kreg/types.hpp"
 #include "kreg/validate.hpp"
@@ -160,7 +161,11 @@ inline Status PropertyFromJson(const json& j, std::string_view where, Property* 
 // UTF-8; EncodeStored below checks that and the size first.
 inline std::string EncodeInstance(const Instance& instance) { return InstanceToJson(instance).dump(); }
 
+// The text of a record as kreg writes it is read without a JSON tree
+// (kreg/plain_instance.hpp); any other text the way InstanceFromJson reads
+// a tree, with the same result.
 inline Status DecodeInstance(std::string_view text, std::string_view where, Instance* out) {
+  if (internal::PlainInstanceReader(text).Read(out)) return Status::OK();
   json j;
   Status s = internal::Parse(text, where, &j);
   return s.ok() ? InstanceFromJson(j, where, out) : s;
