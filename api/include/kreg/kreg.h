@@ -334,8 +334,10 @@ typedef struct kreg_plugin {
                              kreg_service_fn fn, void* user_data, char* err,
                              size_t err_size);
 
-  /* Call `fn` once per service (not at all when there is none). No
-   * errors of its own. */
+  /* Call `fn` once per service (not at all when there is none), possibly
+   * while the rest are still being read; after an error the services
+   * passed to `fn` are no listing, and the host drops them. No errors of
+   * its own. */
   kreg_status (*list_services)(kreg_backend* backend, kreg_service_fn fn,
                                void* user_data, char* err, size_t err_size);
 

@@ -172,6 +172,21 @@ class Backend {
   }
   // Every service, as GetService returns it; none is OK (an empty list).
   virtual Status ListServices(std::vector<Service>* out) = 0;
+  // Receives one service of a listing.
+  using ServiceFn = std::function<void(const Service&)>;
+  // The services of ListServices, in its order, each passed to `emit` on
+  // the calling thread. A backend whose listing is long overrides it to
+  // emit each service as soon as it is read, so the host copies it while
+  // the rest are on the way instead of all at the end. After an error the
+  // services emitted are no listing: the host drops them. The default
+  // calls ListServices, then `emit`.
+  virtual Status StreamServices(const ServiceFn& emit) {
+    std::vector<Service> services;
+    Status s = ListServices(&services);
+    if (!s.ok()) return s;
+    for (const Service& service : services) emit(service);
+    return Status::OK();
+  }
   // Stores the service's property, replacing the last (a CREATE or MODIFY
   // of the property). Errors as Register's.
   virtual Status SetProperty(const Property& property) = 0;

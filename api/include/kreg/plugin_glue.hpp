@@ -340,14 +340,10 @@ inline kreg_status GetService(kreg_backend* b, kreg_str name, kreg_service_fn fn
 inline kreg_status ListServices(kreg_backend* b, kreg_service_fn fn, void* user_data, char* err,
                                 size_t err_size) {
   return Guard(err, err_size, [&]() -> Status {
-    std::vector<Service> services;
-    Status s = Handle(b)->backend->ListServices(&services);
-    if (!s.ok()) return s;
-    for (const Service& service : services) {
+    return Handle(b)->backend->StreamServices([&](const Service& service) {
       ServiceView view(service);
       fn(user_data, view.get());
-    }
-    return Status::OK();
+    });
   });
 }
 

@@ -294,9 +294,12 @@ class Registry {
   Status ListServices(std::vector<Service>* out) const {
     out->clear();
     ErrorBuffer err;
-    return Result(handle_->plugin->list_services(handle_->backend, &AppendService, out, err.data,
-                                                 sizeof(err.data)),
-                  err);
+    Status s = Result(handle_->plugin->list_services(handle_->backend, &AppendService, out, err.data,
+                                                     sizeof(err.data)),
+                      err);
+    // What a plugin passed before it failed is part of no listing.
+    if (!s.ok()) out->clear();
+    return s;
   }
 
   Status SetProperty(const Property& property) const {

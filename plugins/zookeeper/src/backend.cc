@@ -304,6 +304,18 @@ std::shared_ptr<const Service> ZkBackend::KeptSnapshot(const std::string& servic
 }
 
 Status ZkBackend::ListServices(std::vector<Service>* out) {
+  std::vector<Service> listed;
+  Status s = List([&](Service&& service) { listed.push_back(std::move(service)); });
+  if (!s.ok()) return s;
+  out->insert(out->end(), std::make_move_iterator(listed.begin()), std::make_move_iterator(listed.end()));
+  return Status::OK();
+}
+
+Status ZkBackend::StreamServices(const ServiceFn& emit) {
+  return List([&](Service&& service) { emit(service); });
+}
+
+Status ZkBackend::List(const ServiceLister::ServiceFn& emit) {
   Reply root = GetChildren(session_.get(), layout_.root(), false, OpDeadline());
   if (root.rc == ZNONODE) return Status::OK();
   if (root.rc != ZOK) return ZkStatus(root.rc, "list", layout_.root());
@@ -314,7 +326,7 @@ Status ZkBackend::ListServices(std::vector<Service>* out) {
   }
   const ServiceLister lister(session_.get(), &layout_, log_);
   // A listing reads the whole tree: it gets the timeout once per service.
-  return lister.List(names, Deadline::After(options_.timeout * std::max<size_t>(1, names.size())), out);
+  return lister.List(names, Deadline::After(options_.timeout * std::max<size_t>(1, names.size())), emit);
 }
 
 Status ZkBackend::SetProperty(const Property& property) {

@@ -46,6 +46,7 @@
 #include "options.h"
 #include "node_mirror.h"
 #include "service_cache.h"
+#include "service_lister.h"
 #include "requests.h"
 #include "session.h"
 
@@ -72,6 +73,8 @@ class ZkBackend : public plugin::Backend, private SessionListener {
   // Read from the server, not cached: a listing would otherwise leave a
   // watch on every node of the tree.
   Status ListServices(std::vector<Service>* out) override;
+  // Each service as soon as it is read, for the host to copy meanwhile.
+  Status StreamServices(const ServiceFn& emit) override;
   Status SetProperty(const Property& property) override;
   Status Watch(std::shared_ptr<plugin::EventSink> sink, std::unique_ptr<plugin::WatchSource>* source) override;
 
@@ -80,6 +83,8 @@ class ZkBackend : public plugin::Backend, private SessionListener {
 
   void OnNodeEvent(int type, const std::string& path) override;
   void OnNewSession() override;
+  // The listing behind ListServices and StreamServices.
+  Status List(const ServiceLister::ServiceFn& emit);
 
   Deadline OpDeadline() const { return Deadline::After(options_.timeout); }
   Status RegisterBy(const Instance& instance, const RegisterOptions& options, const Deadline& deadline);

@@ -304,7 +304,7 @@ Status Apply(const plugin::Logger& log, const std::string& name, Arrival* a, Gat
 }  // namespace
 
 Status ServiceLister::List(const std::vector<std::string>& names, const Deadline& deadline,
-                           std::vector<Service>* out) const {
+                           const ServiceFn& emit) const {
   auto listing = std::make_shared<Listing>(session_, *layout_, names);
   std::vector<Gathered> gathered(names.size());
   std::vector<Request> first;
@@ -317,6 +317,19 @@ Status ServiceLister::List(const std::vector<std::string>& names, const Deadline
   size_t outstanding = first.size();
   listing->Queue(std::move(first));
 
+  // Hands over, in order, the services whose reads are all in.
+  size_t next = 0;
+  auto emit_read = [&] {
+    for (; next < names.size() && gathered[next].pending == 0; ++next) {
+      Gathered& g = gathered[next];
+      if (g.deleted) continue;
+      g.service.service_name = names[next];
+      if (g.has_property) format::MergeProperty(g.property, &g.service);
+      g.service.version =
+          ServiceVersion(g.instance_dir_pzxid, g.property_dir_pzxid, g.property.version, g.max_instance_mzxid);
+      emit(std::move(g.service));
+    }
+  };
   Status s;
   std::vector<Arrival> batch;
   std::vector<Request> retries;
@@ -341,6 +354,7 @@ Status ServiceLister::List(const std::vector<std::string>& names, const Deadline
       s = Apply(log_, names[a.request.service], &a, &g);
       if (!s.ok()) break;
     }
+    if (s.ok()) emit_read();
     if (s.ok() && !retries.empty()) {
       session_->WaitConnected(deadline);
       if (!deadline.passed()) std::this_thread::sleep_for(std::min<Clock::duration>(backoff, deadline.at - Clock::now()));
@@ -353,15 +367,7 @@ Status ServiceLister::List(const std::vector<std::string>& names, const Deadline
     listing->Abandon();
     return s;
   }
-  for (size_t i = 0; i < names.size(); ++i) {
-    Gathered& g = gathered[i];
-    if (g.deleted) continue;
-    g.service.service_name = names[i];
-    if (g.has_property) format::MergeProperty(g.property, &g.service);
-    g.service.version =
-        ServiceVersion(g.instance_dir_pzxid, g.property_dir_pzxid, g.property.version, g.max_instance_mzxid);
-    out->push_back(std::move(g.service));
-  }
+  emit_read();  // none, when no name was given
   return Status::OK();
 }
 
