@@ -272,11 +272,12 @@ void ListServicesAndMemory(const Options& o, Report* report) {
   std::vector<Service> services;
   (void)registry.ListServices(&services);  // warm-up
   // Alternating rounds, the best of each: a JVM pause or a busy neighbour
-  // in one round says nothing about either side, and on this machine one
-  // round in three is such a round.
+  // in one round says nothing about either side. On this machine rounds of
+  // either side spread by 20% and more, so it takes eight for each best to
+  // settle.
   double kreg_ms = 0, raw_ms = 0;
   size_t listed = 0;
-  for (int round = 0; round < 5; ++round) {
+  for (int round = 0; round < 8; ++round) {
     // Freeing the last listing is the caller's, as the raw side keeps none.
     services.clear();
     auto start = Clock::now();
