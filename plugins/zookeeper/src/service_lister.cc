@@ -306,6 +306,12 @@ Status Apply(const plugin::Logger& log, const std::string& name, Arrival* a, Gat
 Status ServiceLister::List(const std::vector<std::string>& names, const Deadline& deadline,
                            const ServiceFn& emit) const {
   auto listing = std::make_shared<Listing>(session_, *layout_, names);
+  // However List ends, an error or `emit` throwing included, nothing more
+  // is issued for it (after a whole listing nothing is left to issue).
+  struct AbandonAtExit {
+    Listing* listing;
+    ~AbandonAtExit() { listing->Abandon(); }
+  } abandon_at_exit{listing.get()};
   std::vector<Gathered> gathered(names.size());
   std::vector<Request> first;
   first.reserve(2 * names.size());
@@ -363,10 +369,7 @@ Status ServiceLister::List(const std::vector<std::string>& names, const Deadline
       retries.clear();
     }
   }
-  if (!s.ok()) {
-    listing->Abandon();
-    return s;
-  }
+  if (!s.ok()) return s;
   emit_read();  // none, when no name was given
   return Status::OK();
 }
