@@ -27,6 +27,18 @@ Process::Process(const std::vector<std::string>& argv, const std::string& output
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // The child's environment is made here: after a fork only the forking
+  // thread goes on, and a lock another one held (the allocator's, the
+  // environment's) is held forever, so the child must not allocate.
+  std::vector<std::string> assignments;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string entry = *e;
+    if (env.count(entry.substr(0, entry.find('='))) == 0) assignments.push_back(entry);
+  }
+  for (const auto& [name, value] : env) assignments.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (std::string& a : assignments) envp.push_back(a.data());
+  envp.push_back(nullptr);
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -39,11 +51,10 @@ Process::Process(const std::vector<std::string>& argv, const std::string& output
     dup2(out, 1);
     dup2(err, 2);
     if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-    execv(args[0], args.data());
+    execve(args[0], args.data(), envp.data());
     _exit(127);
   }
 }
