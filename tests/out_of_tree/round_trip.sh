@@ -51,6 +51,20 @@ for example in memory-plugin keeper-embed; do
   cmake --install "$work/$example" --prefix "$prefix" >/dev/null
 done
 
+# A plugin author needs none of the host's dependencies: the example plugin
+# configures and builds as if yaml-cpp, spdlog and Boost were not installed,
+# and a host that asks for kreg::host there is told what is missing.
+no_host_deps=(-DCMAKE_DISABLE_FIND_PACKAGE_yaml-cpp=TRUE -DCMAKE_DISABLE_FIND_PACKAGE_spdlog=TRUE
+              -DCMAKE_DISABLE_FIND_PACKAGE_Boost=TRUE)
+out=$(cmake -S "$src/examples/memory-plugin" -B "$work/memory-plugin-alone" -DCMAKE_PREFIX_PATH="$prefix" \
+        "${no_host_deps[@]}" 2>&1) || fail "the plugin does not configure without the host's dependencies: $out"
+cmake --build "$work/memory-plugin-alone" -j2 >/dev/null || fail "the plugin does not build without the host's dependencies"
+if out=$(cmake -S "$src/examples/keeper-embed" -B "$work/keeper-embed-alone" -DCMAKE_PREFIX_PATH="$prefix" \
+           "${no_host_deps[@]}" 2>&1); then
+  fail "keeper-embed configured without yaml-cpp, spdlog and Boost"
+fi
+[[ "$out" == *"kreg::host needs yaml-cpp"* ]] || fail "keeper-embed without the host's dependencies was told: $out"
+
 # kreg_add_plugin's version script: the plugin exports its entry point only.
 plugin="$work/memory-plugin/libkreg_memory.so"
 exported=$(nm -D --defined-only "$plugin" | awk '{print $3}')
