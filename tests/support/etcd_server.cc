@@ -57,8 +57,10 @@ std::unique_ptr<EtcdServer> EtcdServer::Start(int members, std::string* error, O
 }
 
 bool EtcdServer::TryStart(int members, std::string* error) {
-  std::vector<int> ports = FreeLoopbackPorts(members * 2);
-  if (static_cast<int>(ports.size()) != members * 2) {
+  const bool tls = !options_.tls_cert_file.empty();
+  const int per_member = tls ? 3 : 2;
+  std::vector<int> ports = FreeLoopbackPorts(members * per_member);
+  if (static_cast<int>(ports.size()) != members * per_member) {
     *error = "could not find free loopback ports";
     return false;
   }
@@ -66,8 +68,9 @@ bool EtcdServer::TryStart(int members, std::string* error) {
   for (int i = 0; i < members; ++i) {
     Member& m = members_[i];
     m.name = "m" + std::to_string(i + 1);
-    m.client_port = ports[i * 2];
-    m.peer_port = ports[i * 2 + 1];
+    m.client_port = ports[i * per_member];
+    m.peer_port = ports[i * per_member + 1];
+    if (tls) m.tls_port = ports[i * per_member + 2];
     m.dir = temp_.Join(m.name);
     std::filesystem::create_directories(m.dir);
   }
@@ -111,7 +114,8 @@ bool EtcdServer::Launch(int i) {
       kEtcd,
       "--name=" + m.name,
       "--data-dir=" + m.dir + "/data",
-      "--listen-client-urls=" + Url(m.client_port),
+      "--listen-client-urls=" + Url(m.client_port) +
+          (m.tls_port != 0 ? ",https://127.0.0.1:" + std::to_string(m.tls_port) : ""),
       "--advertise-client-urls=" + Url(m.client_port),
       "--listen-peer-urls=" + Url(m.peer_port),
       "--initial-advertise-peer-urls=" + Url(m.peer_port),
@@ -127,6 +131,14 @@ bool EtcdServer::Launch(int i) {
       "--logger=zap",
       "--log-outputs=stderr",
       "--log-level=" + options_.log_level};
+  if (m.tls_port != 0) {
+    argv.push_back("--cert-file=" + options_.tls_cert_file);
+    argv.push_back("--key-file=" + options_.tls_key_file);
+    if (!options_.tls_client_ca_file.empty()) {
+      argv.push_back("--client-cert-auth");
+      argv.push_back("--trusted-ca-file=" + options_.tls_client_ca_file);
+    }
+  }
   argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
   m.pid = StartServerProcess(argv, m.dir + "/etcd.log");
   return m.pid > 0;
@@ -134,6 +146,10 @@ bool EtcdServer::Launch(int i) {
 
 std::string EtcdServer::addr(int i) const {
   return "127.0.0.1:" + std::to_string(members_[i].client_port);
+}
+
+std::string EtcdServer::tls_addr(int i) const {
+  return "127.0.0.1:" + std::to_string(members_[i].tls_port);
 }
 
 std::vector<std::string> EtcdServer::addrs() const {

@@ -44,6 +44,15 @@ struct EtcdServerOptions {
   std::vector<std::string> extra_flags;
   // How long each member has to serve, at Start and at Restart.
   std::chrono::milliseconds timeout{30000};
+  // With a certificate and its key (PEM files), each member also serves
+  // clients over TLS on a port of its own (tls_addr); with a CA too, that
+  // port takes only clients whose certificate the CA signed. The plain
+  // port stays, for the fixture and etcdctl. etcd's gateway calls its own
+  // TLS port with the member's certificate, so under client-certificate
+  // auth that certificate must be good for client auth as well.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
 };
 
 class EtcdServer {
@@ -63,6 +72,8 @@ class EtcdServer {
   // "127.0.0.1:<client port>" of member i, and of all members.
   std::string addr(int i) const;
   std::vector<std::string> addrs() const;
+  // "127.0.0.1:<TLS client port>" of member i (Options::tls_cert_file).
+  std::string tls_addr(int i) const;
   // "http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl --endpoints
   // takes it: of `members`, or of all when none are named.
   std::string endpoints(const std::vector<int>& members = {}) const;
@@ -111,6 +122,7 @@ class EtcdServer {
     std::string name;  // m1, m2, m3
     int client_port = 0;
     int peer_port = 0;
+    int tls_port = 0;  // 0: no TLS
     std::string dir;
     pid_t pid = -1;
   };

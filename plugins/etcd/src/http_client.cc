@@ -17,6 +17,12 @@ size_t AppendToString(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// libcurl's own account of a failure (CURLOPT_ERRORBUFFER: which
+// certificate check failed, say), or the code's generic text.
+std::string CurlError(CURLcode rc, const char* detail) {
+  return detail[0] != '\0' ? detail : curl_easy_strerror(rc);
+}
+
 milliseconds Remaining(Clock::time_point deadline) {
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
 }
@@ -204,14 +210,17 @@ Status HttpClient::Send(const std::string& what, const char* path, const std::st
       curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &AppendToString);
       curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
       curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(std::max<int64_t>(1, attempt.count())));
+      char curl_detail[CURL_ERROR_SIZE] = "";
+      curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_detail);
       CURLcode rc = curl_easy_perform(h);
+      curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);  // a pooled handle outlives curl_detail
       long http_status = 0;
       curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &http_status);
       curl_slist_free_all(headers);
       curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
       if (rc != CURLE_OK) {
         curl_easy_cleanup(h);  // a broken connection is not pooled
-        failures[i] = options_.endpoints[i] + ": " + curl_easy_strerror(rc);
+        failures[i] = options_.endpoints[i] + ": " + CurlError(rc, curl_detail);
         timed_out = timed_out || rc == CURLE_OPERATION_TIMEDOUT;
         continue;
       }
@@ -258,7 +267,10 @@ Status HttpClient::Send(const std::string& what, const char* path, const std::st
   if (tried.empty()) tried = "no time left to try " + EndpointList();
   const std::string text = what + ": no etcd endpoint answered within " +
                            std::to_string(options_.timeout.count()) + " ms (" + tried + ")";
-  return timed_out ? Status::Timeout(text) : Status::Unavailable(text + "; check that etcd runs at addrs");
+  if (timed_out) return Status::Timeout(text);
+  return Status::Unavailable(text + (options_.tls.enabled() ? "; check that etcd runs at addrs, that ca_file signed its "
+                                                              "certificate and that it trusts cert_file's issuer"
+                                                            : "; check that etcd runs at addrs"));
 }
 
 std::unique_ptr<HttpClient::Stream> HttpClient::NewStream() { return std::unique_ptr<Stream>(new Stream(this)); }
