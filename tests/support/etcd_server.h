@@ -44,12 +44,13 @@ struct EtcdServerOptions {
   std::vector<std::string> extra_flags;
   // How long each member has to serve, at Start and at Restart.
   std::chrono::milliseconds timeout{30000};
-  // With a certificate and its key (PEM files), each member also serves
-  // clients over TLS on a port of its own (tls_addr); with a CA too, that
-  // port takes only clients whose certificate the CA signed. The plain
-  // port stays, for the fixture and etcdctl. etcd's gateway calls its own
-  // TLS port with the member's certificate, so under client-certificate
-  // auth that certificate must be good for client auth as well.
+  // With a certificate and its key (PEM files, both or neither), each
+  // member also serves clients over TLS on a port of its own (tls_addr);
+  // with a CA too, that port takes only clients whose certificate the CA
+  // signed. The plain port stays, for the fixture and etcdctl. etcd's
+  // gateway calls its own TLS port with the member's certificate, so under
+  // client-certificate auth that certificate must be good for client auth
+  // as well.
   std::string tls_cert_file;
   std::string tls_key_file;
   std::string tls_client_ca_file;
@@ -72,7 +73,8 @@ class EtcdServer {
   // "127.0.0.1:<client port>" of member i, and of all members.
   std::string addr(int i) const;
   std::vector<std::string> addrs() const;
-  // "127.0.0.1:<TLS client port>" of member i (Options::tls_cert_file).
+  // "127.0.0.1:<TLS client port>" of member i; only with
+  // Options::tls_cert_file.
   std::string tls_addr(int i) const;
   // "http://127.0.0.1:p1,http://127.0.0.1:p2,..." as etcdctl --endpoints
   // takes it: of `members`, or of all when none are named.

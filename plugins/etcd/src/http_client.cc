@@ -23,6 +23,17 @@ std::string CurlError(CURLcode rc, const char* detail) {
   return detail[0] != '\0' ? detail : curl_easy_strerror(rc);
 }
 
+// What to check of TLS, from the options set; "" without TLS.
+std::string TlsHint(const Options& o) {
+  const bool tls = std::any_of(o.endpoints.begin(), o.endpoints.end(),
+                               [](const std::string& e) { return e.rfind("https://", 0) == 0; });
+  if (!tls) return "";
+  return std::string(", that ") + (o.tls.ca_file.empty() ? "the system's CAs trust" : "ca_file signed") +
+         " its certificate, and " +
+         (o.tls.cert_file.empty() ? "that it wants no client certificate (else set cert_file and key_file)"
+                                  : "that it trusts the issuer of cert_file");
+}
+
 milliseconds Remaining(Clock::time_point deadline) {
   return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - Clock::now()));
 }
@@ -192,6 +203,7 @@ Status HttpClient::Send(const std::string& what, const char* path, const std::st
                         Clock::time_point deadline, int* code, bool authenticating) {
   const size_t n = options_.endpoints.size();
   std::vector<std::string> failures(n);
+  std::vector<bool> definite(n, false);  // failures[i] is an answer, not a timeout
   bool timed_out = false;
   const size_t start = preferred_.load();
   *code = 0;
@@ -220,7 +232,11 @@ Status HttpClient::Send(const std::string& what, const char* path, const std::st
       curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
       if (rc != CURLE_OK) {
         curl_easy_cleanup(h);  // a broken connection is not pooled
+        // The last attempt gets what time is left, maybe too little for a
+        // handshake: its timeout says less than the endpoint's refusal before.
+        if (rc == CURLE_OPERATION_TIMEDOUT && definite[i]) continue;
         failures[i] = options_.endpoints[i] + ": " + CurlError(rc, curl_detail);
+        definite[i] = rc != CURLE_OPERATION_TIMEDOUT;
         timed_out = timed_out || rc == CURLE_OPERATION_TIMEDOUT;
         continue;
       }
@@ -268,9 +284,7 @@ Status HttpClient::Send(const std::string& what, const char* path, const std::st
   const std::string text = what + ": no etcd endpoint answered within " +
                            std::to_string(options_.timeout.count()) + " ms (" + tried + ")";
   if (timed_out) return Status::Timeout(text);
-  return Status::Unavailable(text + (options_.tls.enabled() ? "; check that etcd runs at addrs, that ca_file signed its "
-                                                              "certificate and that it trusts cert_file's issuer"
-                                                            : "; check that etcd runs at addrs"));
+  return Status::Unavailable(text + "; check that etcd runs at addrs" + TlsHint(options_));
 }
 
 std::unique_ptr<HttpClient::Stream> HttpClient::NewStream() { return std::unique_ptr<Stream>(new Stream(this)); }
@@ -342,6 +356,8 @@ Status HttpClient::Stream::Run(const char* path, const json& request, size_t end
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(client_->options_.timeout.count()));
   StreamState state{&checked, {}, Clock::now()};
+  char curl_detail[CURL_ERROR_SIZE] = "";  // the handle is cleaned up below, before this goes
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_detail);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnStreamData);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
   CURLM* multi = static_cast<CURLM*>(multi_);
@@ -356,7 +372,8 @@ Status HttpClient::Stream::Run(const char* path, const json& request, size_t end
       CURLcode rc = msg->data.result;
       if (!state.stopped && !interrupted_.load()) {
         result = Status::Unavailable(url + ": the stream ended (" +
-                                     (rc == CURLE_OK ? std::string("closed by the server") : curl_easy_strerror(rc)) + ")");
+                                     (rc == CURLE_OK ? std::string("closed by the server") : CurlError(rc, curl_detail)) +
+                                     ")");
       }
       break;
     }
