@@ -35,6 +35,11 @@ class EventRecorder {
     std::map<std::string, std::map<std::string, Instance>> instances;  // service -> id
     std::map<std::string, Property> properties;
     std::map<std::string, int64_t> versions;  // service -> last event version
+
+    bool has_instance(const std::string& service, const std::string& id) const {
+      auto it = instances.find(service);
+      return it != instances.end() && it->second.count(id) == 1;
+    }
   };
 
   bool WaitSynced(std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -19,11 +19,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-bool HasInstance(const EventRecorder::Model& m, const std::string& service, const std::string& id) {
-  auto it = m.instances.find(service);
-  return it != m.instances.end() && it->second.count(id) == 1;
-}
-
 TEST(EtcdLiveness, AKilledHoldersInstanceIsGoneWithinTheLeaseTtl) {
   KREG_START_ETCD(etcd, 1);
   TempDir dir;
@@ -38,14 +33,14 @@ TEST(EtcdLiveness, AKilledHoldersInstanceIsGoneWithinTheLeaseTtl) {
   Process holder({std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", config, "register", "--service", "held",
                   "--id", "h", "--ttl", "60s", "--hold"},
                  dir.path());
-  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return HasInstance(m, "held", "h"); }))
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.has_instance("held", "h"); }))
       << holder.Stderr();
   holder.Signal(SIGKILL);
   ASSERT_EQ(holder.Wait(), 128 + SIGKILL);
   const auto killed = std::chrono::steady_clock::now();
   // The lease lasts session_timeout (2 s); etcd ends an expired lease within
   // about a second more.
-  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return !HasInstance(m, "held", "h"); }, seconds(10)))
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return !m.has_instance("held", "h"); }, seconds(10)))
       << "the instance of a keeper killed with -9 outlived its lease";
   EXPECT_LT(std::chrono::steady_clock::now() - killed, seconds(5));
   EXPECT_TRUE(rec.violations().empty()) << rec.violations().front();
@@ -130,7 +125,7 @@ TEST(EtcdLiveness, AStoreThatGoesAwayReportsNoDeletesAndComesBackWithItsData) {
   std::string error;
   ASSERT_TRUE(etcd->Restart(0, &error)) << error;
   ASSERT_TRUE(r.Register(MakeInstance("svc", "b")).ok());
-  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return HasInstance(m, "svc", "b"); }, seconds(20)))
+  ASSERT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.has_instance("svc", "b"); }, seconds(20)))
       << "the watch goes on after the restart";
   Service read;
   ASSERT_TRUE(r.GetService("svc", &read).ok());

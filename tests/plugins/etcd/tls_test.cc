@@ -15,13 +15,6 @@ namespace kreg {
 namespace testing {
 namespace {
 
-// PEM files of a CA of their own, a member's certificate for 127.0.0.1
-// (good for client auth too, as etcd's gateway needs) and a client's, all
-// signed by that CA.
-struct Certificates {
-  std::string ca, server_cert, server_key, client_cert, client_key;
-};
-
 // Runs openssl in `dir`; fails the test when it fails.
 void Openssl(const TempDir& dir, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"/usr/bin/openssl"};
@@ -46,6 +39,8 @@ void MakeSigned(const TempDir& dir, const std::string& ca, const std::string& na
 
 class EtcdTls : public ::testing::Test {
  protected:
+  // A CA of the test's own, a member's certificate for 127.0.0.1 (good for
+  // client auth too, as etcd's gateway needs) and keeper's, both signed by it.
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(MakeCa(dir_, "ca"));
     ASSERT_NO_FATAL_FAILURE(
@@ -103,10 +98,7 @@ TEST_F(EtcdTls, RegistersReadsAndWatchesOverTls) {
   ASSERT_TRUE(r.StartWatch(rec.Callback(), &w).ok());
   ASSERT_TRUE(rec.WaitSynced());
   ASSERT_TRUE(r.Register(MakeInstance("svc", "b")).ok());
-  EXPECT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) {
-    auto it = m.instances.find("svc");
-    return it != m.instances.end() && it->second.count("b") == 1;
-  }));
+  EXPECT_TRUE(rec.WaitUntil([](const EventRecorder::Model& m) { return m.has_instance("svc", "b"); }));
   // It is the store's own data, as etcdctl on the plain port sees it.
   EXPECT_FALSE(EtcdctlGet(*etcd_, "/discovery/svc/instance/b/").empty());
   EXPECT_TRUE(rec.violations().empty()) << rec.violations().front();
