@@ -1,6 +1,9 @@
 // HeldInstances: the instances this process registered and still holds,
 // with their leases. The keepalive path (Renew) is one hash lookup under a
-// mutex and never touches ZooKeeper.
+// mutex and never touches ZooKeeper. The maintenance thread's calls
+// (TakeExpired, TakeChecks) cost what lapsed or was flagged, not what is
+// held: a scan of 100,000 entries holds that mutex for about 15 ms, and
+// every keepalive would wait for it.
 #ifndef KREG_PLUGINS_ZOOKEEPER_HELD_INSTANCES_H_
 #define KREG_PLUGINS_ZOOKEEPER_HELD_INSTANCES_H_
 
@@ -11,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace kreg {
@@ -107,8 +111,36 @@ class HeldInstances {
   std::mutex& StripeLock(size_t stripe) { return stripes_[stripe]; }
 
  private:
+  struct Slot {
+    HeldInstance entry;
+    // When its lease comes up in due_: never after entry.deadline, so
+    // TakeExpired looks only at what is due.
+    LeaseClock::time_point due;
+    uint64_t ticket = 0;  // of its item in due_; older items are stale
+  };
+  struct DueItem {
+    LeaseClock::time_point at;
+    uint64_t ticket;
+    std::string key;
+  };
+  // Orders due_ as a min-heap: the soonest end at the front.
+  static bool EndsLater(const DueItem& a, const DueItem& b) { return a.at > b.at; }
+  // (Re)queues `slot`, of `key`, at its deadline. mu_ held.
+  void QueueLocked(const std::string& key, Slot* slot);
+  // Sets the check flag of `key`'s entry. mu_ held.
+  void FlagLocked(const std::string& key, HeldInstance* entry);
+
   std::mutex mu_;
-  std::unordered_map<std::string, HeldInstance> entries_;
+  std::unordered_map<std::string, Slot> entries_;
+  // A min-heap of lease ends (std::push_heap with EndsLater). The items of
+  // entries taken, replaced or renewed to an earlier end stay until they
+  // come up, or until they outnumber the live ones and the heap is built
+  // again from entries_.
+  std::vector<DueItem> due_;
+  uint64_t next_ticket_ = 0;
+  // The keys flagged since the last TakeChecks: every entry whose check
+  // flag is set, perhaps twice, and some since taken.
+  std::vector<std::string> flagged_;
   std::array<std::mutex, kStripes> stripes_;
 };
 
