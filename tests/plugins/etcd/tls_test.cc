@@ -40,7 +40,7 @@ void MakeSigned(const TempDir& dir, const std::string& ca, const std::string& na
 class EtcdTls : public ::testing::Test {
  protected:
   // A CA of the test's own, a member's certificate for 127.0.0.1 (good for
-  // client auth too, as etcd's gateway needs) and keeper's, both signed by it.
+  // client auth too, as etcd's gateway needs) and the keeper's, both signed by it.
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(MakeCa(dir_, "ca"));
     ASSERT_NO_FATAL_FAILURE(
