@@ -1,9 +1,11 @@
 #include "atomic_file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -13,6 +15,8 @@ namespace kreg {
 namespace file {
 
 namespace {
+
+constexpr char kTempInfix[] = ".tmp-";
 
 Status IoError(const std::string& what, const std::string& path, int err) {
   return Status::Unavailable(what + " " + path + ": " + std::strerror(err));
@@ -49,7 +53,45 @@ class Fd {
   int fd_;
 };
 
+// The temporary file of one replacement of `path`, beside it: a name of
+// its own (so that two writers never share one, not even when the lock
+// file was removed under them), created exclusively (so that nothing put
+// there beforehand, a symbolic link least of all, is opened instead).
+// Returns the descriptor, or -1 with errno set.
+int CreateTempFile(const std::string& path, std::string* tmp) {
+  static std::atomic<uint64_t> counter{0};
+  for (int attempt = 0;; ++attempt) {
+    *tmp = path + kTempInfix + std::to_string(getpid()) + "-" + std::to_string(counter.fetch_add(1));
+    int fd = open(tmp->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST || attempt == 100) return fd;
+  }
+}
+
 }  // namespace
+
+Status NotARegularFile(const std::string& path, mode_t mode) {
+  const char* kind = S_ISFIFO(mode)                   ? "a FIFO"
+                     : S_ISCHR(mode) || S_ISBLK(mode) ? "a device"
+                     : S_ISDIR(mode)                  ? "a directory"
+                     : S_ISSOCK(mode)                 ? "a socket"
+                                                      : "a special file";
+  return Status::Corrupt("registry file " + path + " is " + kind +
+                         ", not a regular file: nothing was read or written; move it away");
+}
+
+void RemoveTempFiles(const std::string& path) {
+  const std::string dir = DirName(path);
+  const std::string prefix = BaseName(path) + kTempInfix;
+  const std::string fixed_name = BaseName(path) + ".tmp";  // earlier kreg versions' name
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* entry = readdir(d)) {
+    if (std::strncmp(entry->d_name, prefix.c_str(), prefix.size()) == 0 || fixed_name == entry->d_name) {
+      unlink((dir + "/" + entry->d_name).c_str());
+    }
+  }
+  closedir(d);
+}
 
 Status StatFile(const std::string& path, FileIdentity* identity) {
   struct stat st;
@@ -64,7 +106,9 @@ Status StatFile(const std::string& path, FileIdentity* identity) {
 
 Status ReadFile(const std::string& path, std::string* contents, FileIdentity* identity) {
   contents->clear();
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // Without O_NONBLOCK a FIFO put there would block the open until some
+  // writer came, past every timeout.
+  Fd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno != ENOENT) return IoError("cannot open", path, errno);
     *identity = FileIdentity();
@@ -72,6 +116,7 @@ Status ReadFile(const std::string& path, std::string* contents, FileIdentity* id
   }
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return IoError("cannot stat", path, errno);
+  if (!S_ISREG(st.st_mode)) return NotARegularFile(path, st.st_mode);
   contents->resize(static_cast<size_t>(st.st_size));
   size_t done = 0;
   for (;;) {
@@ -88,9 +133,9 @@ Status ReadFile(const std::string& path, std::string* contents, FileIdentity* id
 }
 
 Status ReplaceFile(const std::string& path, const std::string& contents, FileIdentity* identity) {
-  const std::string tmp = path + ".tmp";
-  Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666));
-  if (fd.get() < 0) return IoError("cannot create", tmp, errno);
+  std::string tmp;
+  Fd fd(CreateTempFile(path, &tmp));
+  if (fd.get() < 0) return IoError("cannot create a temporary file for", path, errno);
   // The replacement keeps the permissions an admin gave the file.
   struct stat old;
   if (stat(path.c_str(), &old) == 0) fchmod(fd.get(), old.st_mode & 07777);

@@ -34,16 +34,27 @@ struct FileIdentity {
 Status StatFile(const std::string& path, FileIdentity* identity);
 
 // Reads the whole file. A missing file is OK with identity->exists == false
-// and empty *contents. The identity is that of the content read.
+// and empty *contents; anything there but a regular file (a FIFO, a
+// device) is NotARegularFile, without waiting for it or reading it. The
+// identity is that of the content read.
 Status ReadFile(const std::string& path, std::string* contents, FileIdentity* identity);
 
+// CORRUPT: what is at `path` (of type `mode`) is no registry file.
+Status NotARegularFile(const std::string& path, mode_t mode);
+
 // Replaces `path` with `contents` so that a crash at any point leaves
-// either the old or the new content, never a mix: writes `path + ".tmp"`,
-// fsyncs it, renames it over `path`, fsyncs the directory. The new file
-// keeps the old one's permission bits (not its owner).
-// REQUIRES: the caller holds the file's lock (the temp name is fixed).
-// On success *identity is that of the new file.
+// either the old or the new content, never a mix: writes a temporary file
+// of this call's own beside it (`path` + ".tmp-" + a unique suffix, created
+// exclusively, so nothing already there is followed or shared), fsyncs it,
+// renames it over `path`, fsyncs the directory. The new file keeps the old
+// one's permission bits (not its owner). On success *identity is that of
+// the new file.
 Status ReplaceFile(const std::string& path, const std::string& contents, FileIdentity* identity);
+
+// Removes the temporary files of ReplaceFile(path) that writers killed
+// mid-write left behind. REQUIRES: the caller holds the file's lock, so no
+// writer that keeps to it is using one.
+void RemoveTempFiles(const std::string& path);
 
 }  // namespace file
 }  // namespace kreg

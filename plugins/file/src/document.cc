@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <set>
+#include <string_view>
 #include <utility>
 
 #include "kreg/json_format.hpp"
@@ -61,16 +63,19 @@ void ParseServiceRecord(std::string_view where, std::string_view text, const Unr
   if (!ObjectMembers(text, &members)) return malformed("not a JSON object");
   std::optional<int64_t> version;
   size_t unreadable_in_entries = 0;
+  std::set<std::string_view> keys;
   for (const auto& [key, value] : members) {
+    // Reading one of two and dropping the other would lose it at the next write.
+    if (!keys.insert(key).second) return malformed("the key " + QuoteJson(key) + " appears twice");
     if (key == "version") {
       version = IntegerValue(value);
     } else if (key == "instances") {
       JsonMembers instances;
       if (!ObjectMembers(value, &instances)) return malformed("\"instances\" is not an object");
-      slot->instances.clear();
       for (const auto& [id, entry] : instances) {
-        Document::InstanceSlot& s = slot->instances[id];
-        s = Document::InstanceSlot();
+        auto [at, added] = slot->instances.try_emplace(id);
+        if (!added) return malformed("the instance " + QuoteJson(id) + " appears twice");
+        Document::InstanceSlot& s = at->second;
         s.text = std::string(entry);
         if (const char* what = unreadable.In(entry)) {
           s.unreadable = what;
@@ -140,6 +145,7 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
   std::string_view services_text;
   size_t unreadable_in_services = 0;
   for (const auto& [key, value] : members) {
+    if (top.contains(key)) return not_kreg("the top-level key " + QuoteJson(key) + " appears twice");
     if (key == "services" && !value.empty() && value.front() == '{') {
       services_text = value;
       unreadable_in_services = unreadable.CountIn(value);
@@ -156,7 +162,7 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
   std::string wrong = CheckTopLevel(top);
   if (!wrong.empty()) return not_kreg(wrong);
 
-  Document doc(std::move(path));
+  Document doc(path);  // not moved: not_kreg still names it
   doc.revision_ = top["revision"].get<int64_t>();
   top.erase("revision");
   top.erase("services");
@@ -165,7 +171,9 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
   ObjectMembers(services_text, &services);
   size_t unreadable_in_records = 0;
   for (const auto& [name, record] : services) {
-    ParseServiceRecord(ServiceWhere(doc.path_, name), record, unreadable, &doc.services_[name]);
+    auto [slot, added] = doc.services_.try_emplace(name);
+    if (!added) return not_kreg("the service " + QuoteJson(name) + " appears twice");
+    ParseServiceRecord(ServiceWhere(doc.path_, name), record, unreadable, &slot->second);
     unreadable_in_records += unreadable.CountIn(record);
   }
   // A service's name is part of the file's structure, not of its record.

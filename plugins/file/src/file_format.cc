@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "kreg/json_format.hpp"
+#include "kreg/validate.hpp"
 
 namespace kreg {
 namespace file {
@@ -78,6 +79,9 @@ std::string PropertyWhere(std::string_view path, std::string_view service) {
 
 Status DecodeInstanceEntry(const json& entry, const std::string& service, const std::string& id,
                            std::string_view where, InstanceEntry* out) {
+  // Served, it could be neither read nor removed by name.
+  Status valid = ValidateName("instance id", id);
+  if (!valid.ok()) return Malformed(where, "its key is no instance id: " + valid.message());
   int64_t version = 0;
   int64_t data_version = 0;
   const json* data = nullptr;

@@ -119,17 +119,39 @@ FileLock::~FileLock() {
 }
 
 Status FileLock::Acquire(const std::string& lock_path, Clock::time_point deadline) {
-  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  if (fd < 0) {
-    return Status::Unavailable("cannot open lock file " + lock_path + ": " + std::strerror(errno));
+  for (;;) {
+    int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+      return Status::Unavailable("cannot open lock file " + lock_path + ": " + std::strerror(errno));
+    }
+    Status s = WaitForLock(fd, lock_path, deadline);
+    if (!s.ok()) {
+      close(fd);
+      return s;
+    }
+    fd_ = fd;
+    lock_path_ = lock_path;
+    // Removed or replaced while this waited: whoever opens the path now
+    // locks another inode, so this lock excludes nobody. Take that one.
+    Status held = Check();
+    if (held.ok()) return held;
+    flock(fd_, LOCK_UN);
+    close(fd_);
+    fd_ = -1;
+    if (Clock::now() >= deadline) return held;
   }
-  Status s = WaitForLock(fd, lock_path, deadline);
-  if (!s.ok()) {
-    close(fd);
-    return s;
+}
+
+Status FileLock::Check() const {
+  struct stat held;
+  struct stat now;
+  if (fstat(fd_, &held) == 0 && stat(lock_path_.c_str(), &now) == 0 && held.st_dev == now.st_dev &&
+      held.st_ino == now.st_ino) {
+    return Status::OK();
   }
-  fd_ = fd;
-  return Status::OK();
+  return Status::Unavailable("the lock file " + lock_path_ +
+                             " was removed or replaced while this process held it, so another writer may be "
+                             "writing too; nothing was written. Retry, and leave the lock file in place");
 }
 
 Status LockTimeout(const std::string& lock_path) {

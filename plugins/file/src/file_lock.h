@@ -4,7 +4,9 @@
 // flock belongs to an open file description, so each FileLock opens the
 // lock file itself: two FileLocks in one process exclude each other too.
 // The lock file is never removed (removing it would let a late opener lock a
-// different inode than an earlier one) and holds no data.
+// different inode than an earlier one) and holds no data. Should someone
+// else remove it, a waiter notices and locks the new one, and a holder
+// finds out before it commits (Check).
 //
 // Waiting has a deadline: a holder that is stopped or hung must not freeze
 // every writer, and flock itself cannot time out.
@@ -27,12 +29,20 @@ class FileLock {
   FileLock& operator=(const FileLock&) = delete;
 
   // Takes the exclusive lock on `lock_path` (created if missing), waiting
-  // for it until `deadline` at most: then LockTimeout(lock_path).
+  // for it until `deadline` at most: then LockTimeout(lock_path). A lock
+  // file removed or replaced meanwhile is opened again.
   // REQUIRES: not already acquired.
   Status Acquire(const std::string& lock_path, std::chrono::steady_clock::time_point deadline);
 
+  // OK while the lock file at the path is still the one locked; UNAVAILABLE
+  // once someone removed or replaced it, when a writer opening it anew
+  // would not be excluded: a holder checks before it commits a write.
+  // REQUIRES: acquired.
+  Status Check() const;
+
  private:
   int fd_ = -1;
+  std::string lock_path_;
 };
 
 // TIMEOUT for a writer that gave up waiting for the lock on `lock_path`:

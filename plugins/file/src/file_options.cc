@@ -38,6 +38,10 @@ Status ResolvePath(const std::string& configured, std::string path, std::string*
     if (exists && S_ISDIR(st.st_mode)) {
       return Status::InvalidArgument(option + " names a directory (" + path + "); name a file");
     }
+    if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+      return Status::InvalidArgument(option + " names " + path +
+                                     ", which is not a regular file (a FIFO, a device or a socket); name a file");
+    }
     if (!exists || !S_ISLNK(st.st_mode)) {
       *out = std::move(path);
       return Status::OK();

@@ -149,6 +149,10 @@ Status FileStore::UpdateInTurn(int64_t now_ms, const Mutation& mutate,
   FileLock file_lock;
   Status s = file_lock.Acquire(lock_path_, deadline);
   if (!s.ok()) return s;
+  if (!temp_files_removed_) {
+    RemoveTempFiles(path_);
+    temp_files_removed_ = true;
+  }
   FileIdentity identity;
   s = ReadFile(path_, &read_buffer_, &identity);
   if (!s.ok()) return s;
@@ -184,6 +188,8 @@ Status FileStore::UpdateInTurn(int64_t now_ms, const Mutation& mutate,
   if (!s.ok()) return s;
   if (doc->dirty()) {
     const std::string bytes = doc->Serialize();
+    s = file_lock.Check();
+    if (!s.ok()) return s;
     s = ReplaceFile(path_, bytes, &identity);
     if (!s.ok()) return s;
     doc->MarkSaved();

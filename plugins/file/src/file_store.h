@@ -113,6 +113,10 @@ class FileStore {
   // What the Update with the turn read; kept so that reading the whole
   // file on every write allocates (and page-faults) nothing.
   std::string read_buffer_;
+  // Whether this store's first write cleared the temporary files that
+  // writers killed mid-write left (RemoveTempFiles). Used by the Update
+  // with the turn.
+  bool temp_files_removed_ = false;
   // Never held while waiting for the file lock, so readers never wait for
   // it.
   std::mutex mu_;

@@ -26,6 +26,8 @@ namespace {
 constexpr int64_t kExpiryGraceMs = 50;
 // After a read that failed, wait this long before the next try for leases.
 constexpr int64_t kSweepRetryMs = 1000;
+// While the file's directory is gone, look for a new one this often.
+constexpr int kDirectoryRetryMs = 200;
 
 }  // namespace
 
@@ -45,25 +47,35 @@ Status FileWatch::Start(std::shared_ptr<FileStore> store, std::shared_ptr<plugin
 }
 
 Status FileWatch::Init() {
-  const std::string dir = DirName(store_->path());
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) return Status::Unavailable(std::string("cannot create an eventfd: ") + std::strerror(errno));
-  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-  if (inotify_fd_ < 0) return Status::Unavailable(std::string("cannot start inotify: ") + std::strerror(errno));
-  // Replacement by rename, in-place edits, and removal or renaming away.
-  uint32_t mask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM;
-  if (inotify_add_watch(inotify_fd_, dir.c_str(), mask) < 0) {
-    return Status::Unavailable("cannot watch directory " + dir + ": " + std::strerror(errno));
-  }
+  Status s = WatchDirectory();
+  if (!s.ok()) return s;
   // Watching starts before the first read, so a change between them is
   // seen as one more change and not lost.
   std::shared_ptr<const Snapshot> snapshot;
-  Status s = store_->Read(NowMs(), &snapshot);
+  s = store_->Read(NowMs(), &snapshot);
   if (!s.ok()) return s;
   for (WatchEvent& e : state_.Advance(*snapshot)) sink_->Push(std::move(e));
   earliest_expiry_ms_ = snapshot->earliest_expiry_ms;
   sink_->Push(SyncedEvent());
   log_.Debug("file: watching " + store_->path());
+  return Status::OK();
+}
+
+Status FileWatch::WatchDirectory() {
+  const std::string dir = DirName(store_->path());
+  int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) return Status::Unavailable(std::string("cannot start inotify: ") + std::strerror(errno));
+  // Replacement by rename, in-place edits, a new file (a hard or symbolic
+  // link made there is only a create), and removal or renaming away.
+  uint32_t mask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM;
+  if (inotify_add_watch(fd, dir.c_str(), mask) < 0) {
+    Status s = Status::Unavailable("cannot watch directory " + dir + ": " + std::strerror(errno));
+    close(fd);
+    return s;
+  }
+  inotify_fd_ = fd;
   return Status::OK();
 }
 
@@ -83,13 +95,20 @@ void FileWatch::Run() {
   for (;;) {
     pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {inotify_fd_, POLLIN, 0}};
     nfds_t count = inotify_fd_ >= 0 ? 2 : 1;
-    int rc = poll(fds, count, SweepTimeoutMs());
+    int timeout_ms = SweepTimeoutMs();
+    if (inotify_fd_ < 0 && (timeout_ms < 0 || timeout_ms > kDirectoryRetryMs)) timeout_ms = kDirectoryRetryMs;
+    int rc = poll(fds, count, timeout_ms);
     if (rc < 0 && errno != EINTR) {
       log_.Error(std::string("file: watch of " + store_->path() + " stopped: poll failed: ") + std::strerror(errno));
       sink_->Push(ErrorEvent("the watch of " + store_->path() + " stopped: poll failed"));
       return;
     }
     if (fds[0].revents != 0) return;
+    if (inotify_fd_ < 0 && WatchDirectory().ok()) {
+      log_.Info("file: the directory of " + store_->path() + " is back; the watch resumes");
+      Reload();
+      continue;
+    }
     if ((count == 2 && fds[1].revents != 0 && FileChanged()) || SweepTimeoutMs() == 0) Reload();
   }
 }
@@ -106,7 +125,8 @@ bool FileWatch::FileChanged() {
       at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
       if ((ev->mask & IN_IGNORED) != 0) {
         // The directory itself is gone: no more notifications will come.
-        std::string message = "the directory of " + store_->path() + " was removed; the watch sees no more changes";
+        std::string message = "the directory of " + store_->path() +
+                              " was removed; the watch resumes once a directory is there again";
         log_.Error("file: " + message);
         sink_->Push(ErrorEvent(message));
         close(inotify_fd_);

@@ -45,6 +45,8 @@ class FileWatch : public plugin::WatchSource {
   FileWatch(std::shared_ptr<FileStore> store, std::shared_ptr<plugin::EventSink> sink, plugin::Logger log);
 
   Status Init();
+  // Starts inotify on the file's directory: inotify_fd_.
+  Status WatchDirectory();
   void Run();
   // Drains the inotify queue; true when it reported a change of our file.
   bool FileChanged();
@@ -57,7 +59,7 @@ class FileWatch : public plugin::WatchSource {
   const std::shared_ptr<plugin::EventSink> sink_;
   const plugin::Logger log_;
   const std::string name_;  // the file's name in its directory
-  int inotify_fd_ = -1;     // -1 once the directory is gone
+  int inotify_fd_ = -1;     // -1 while the directory is gone
   int wake_fd_ = -1;        // eventfd: readable when the watch must stop
   WatchState state_;
   bool broken_ = false;  // the file was unreadable at the last read

@@ -92,7 +92,20 @@ INSTANTIATE_TEST_SUITE_P(
                                   "format_version"},
                       CorruptCase{"ServicesNotObject",
                                   R"({"format":"kreg-file","format_version":1,"revision":0,"services":[]})",
-                                  "\"services\""}),
+                                  "\"services\""},
+                      // Reading one of two would drop the other at the next write.
+                      CorruptCase{"TopLevelKeyTwice",
+                                  R"({"format":"kreg-file","format_version":1,"revision":0,"services":{"s":)"
+                                  R"({"version":1,"instances":{}}},"services":{}})",
+                                  "the top-level key \"services\" appears twice"},
+                      CorruptCase{"ServiceTwice",
+                                  R"({"format":"kreg-file","format_version":1,"revision":0,"services":{"s":)"
+                                  R"({"version":1,"instances":{}},"s":{"version":2,"instances":{}}}})",
+                                  "the service \"s\" appears twice"},
+                      CorruptCase{"LoneSurrogateInAServiceName",
+                                  R"({"format":"kreg-file","format_version":1,"revision":0,"services":{"\ud800":)"
+                                  R"({"version":5,"instances":{}}}})",
+                                  "a service name holds a lone surrogate escape"}),
     [](const ::testing::TestParamInfo<CorruptCase>& param_info) { return std::string(param_info.param.name); });
 
 TEST(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
@@ -198,6 +211,8 @@ TEST_P(FileForeignRecordTest, IsSkippedWithAWarningAndKeptByteForByte) {
 
 const std::string kLoneSurrogateEntry =
     R"({"data":{"hostname":"\udc80"},"version":1,"data_version":1,"expires_at_ms":99999999999999})";
+const std::string kGoodEntry =
+    R"({"data":{"hostname":"h"},"version":1,"data_version":1,"expires_at_ms":99999999999999})";
 const std::string kDeepEntry =
     R"({"data":{"hostname":"h"},"version":1,"data_version":1,"expires_at_ms":99999999999999,"x":)" + kDeep + "}";
 
@@ -210,8 +225,51 @@ INSTANTIATE_TEST_SUITE_P(
                       ForeignCase{"ServiceWithALoneSurrogateId", true,
                                   R"({"version":1,"instances":{"\udc80":{}}})", "lone surrogate escape"},
                       ForeignCase{"DeepService", true, R"({"version":1,"instances":{},"x":)" + kDeep + "}",
-                                  "nests deeper than 512 levels"}),
+                                  "nests deeper than 512 levels"},
+                      ForeignCase{"ServiceWithAKeyTwice", true,
+                                  R"({"version":1,"instances":{"a":)" + kGoodEntry + R"(},"instances":{}})",
+                                  "the key \"instances\" appears twice"},
+                      ForeignCase{"ServiceWithAnIdTwice", true,
+                                  R"({"version":1,"instances":{"a":)" + kGoodEntry + R"(,"a":{}}})",
+                                  "the instance \"a\" appears twice"}),
     [](const ::testing::TestParamInfo<ForeignCase>& param_info) { return std::string(param_info.param.name); });
+
+// Names the API refuses, stored by another tool: served, such a record could
+// be neither read nor removed by name.
+TEST(FileMalformedRecord, NamesTheApiRefusesAreSkippedAndKept) {
+  TempDir dir;
+  const std::string path = dir.Join("registry.json");
+  LogRecorder log;
+  Registry r;
+  ASSERT_TRUE(OpenFileRegistry(path, &r, &log).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "good")).ok());
+  nlohmann::json doc = ReadJson(path);
+  const nlohmann::json entry = doc["services"]["svc"]["instances"]["good"];
+  nlohmann::json bad_id_entry = entry;
+  bad_id_entry["data"].erase("id");
+  for (const char* id : {"a b", "..", "x/y", ""}) doc["services"]["svc"]["instances"][id] = bad_id_entry;
+  nlohmann::json service = doc["services"]["svc"];
+  service["instances"] = nlohmann::json::object();
+  for (const char* name : {"bad name", ""}) doc["services"][name] = service;
+  WriteBytes(path, doc.dump());
+
+  Service s;
+  ASSERT_TRUE(r.GetService("svc", &s).ok());
+  EXPECT_EQ(s.instance_count(), 1u);
+  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "instances[\"a b\"]: its key is no instance id"));
+  std::vector<Service> all;
+  ASSERT_TRUE(r.ListServices(&all).ok());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].service_name, "svc");
+  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "services[\"bad name\"]: its key is no service name"));
+
+  ASSERT_TRUE(r.Register(MakeInstance("svc", "other")).ok());
+  nlohmann::json after = ReadJson(path);
+  EXPECT_EQ(after["services"]["svc"]["instances"]["a b"], bad_id_entry);
+  EXPECT_EQ(after["services"]["svc"]["instances"][""], bad_id_entry);
+  EXPECT_EQ(after["services"]["bad name"], service);
+  EXPECT_EQ(after["services"][""], service);
+}
 
 }  // namespace
 }  // namespace file_test

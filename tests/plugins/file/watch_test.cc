@@ -1,6 +1,7 @@
 // Watches: the initial state, live events, versions, lease expiry, errors
 // and cancellation.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -212,6 +213,39 @@ TEST_F(FileWatchTest, RemovedFileReadsAsEmpty) {
     return FindEvent(seen, EventType::kDelete, "svc", "a") >= 0;
   }));
   CheckVersions(recorder_.events());  // the delete still comes after the create
+}
+
+// A link made at the path is only a create in the directory, no write.
+TEST_F(FileWatchTest, AFileLinkedIntoPlaceIsSeen) {
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a")).ok());
+  const std::string backup = dir_.Join("backup.json");
+  ASSERT_EQ(link(path_.c_str(), backup.c_str()), 0);
+  StartWatch();
+  std::filesystem::remove(path_);
+  ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    return FindEvent(seen, EventType::kDelete, "svc", "a") >= 0;
+  }));
+  const size_t before = recorder_.events().size();
+  ASSERT_EQ(link(backup.c_str(), path_.c_str()), 0);
+  EXPECT_TRUE(recorder_.WaitFor([&](const std::vector<WatchEvent>& seen) {
+    return seen.size() > before && seen.back().type == EventType::kCreate && seen.back().instance.id == "a";
+  })) << "the watch missed the file restored by a link";
+}
+
+TEST_F(FileWatchTest, AWatchGoesOnOnceItsDirectoryIsBack) {
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a")).ok());
+  StartWatch();
+  std::filesystem::remove_all(dir_.path());
+  ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    return seen.back().type == EventType::kError;
+  }));
+  EXPECT_NE(recorder_.events().back().message.find("was removed"), std::string::npos);
+  std::filesystem::create_directory(dir_.path());
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "b")).ok());
+  EXPECT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    return FindEvent(seen, EventType::kCreate, "svc", "b") >= 0;
+  })) << "the watch saw nothing in the new directory";
+  CheckVersions(recorder_.events());
 }
 
 TEST_F(FileWatchTest, CancelWhileEventsFlow) {
