@@ -84,14 +84,17 @@ void ParseServiceRecord(std::string_view where, std::string_view text, const Unr
         }
         JsonMembers fields;
         if (ObjectMembers(entry, &fields)) {
+          std::set<std::string_view> names;
           for (const auto& [field, field_value] : fields) {
+            // The lease's rewrite would change one, the decode read the other.
+            if (!names.insert(field).second) s.unreadable = "holds the key " + QuoteJson(field) + " twice";
             if (field == "expires_at_ms") s.lease = IntegerValue(field_value);
           }
         }
       }
     } else {
       if (const char* what = unreadable.In(value)) return malformed(QuoteJson(key) + " " + what);
-      slot->others[key] = json::parse(value);
+      slot->others[key] = std::string(value);
     }
   }
   // What is left is in a key, e.g. an instance id.
@@ -125,7 +128,8 @@ Status DecodeInstanceSlot(const Document::InstanceSlot& slot, const std::string&
 }
 
 Document::Document(std::string path)
-    : path_(std::move(path)), top_{{"format", kFormatName}, {"format_version", kFormatVersion}} {}
+    : path_(std::move(path)),
+      top_{{"format", QuoteJson(kFormatName)}, {"format_version", std::to_string(kFormatVersion)}} {}
 
 Status Document::Parse(std::string path, std::string_view bytes, Document* out) {
   auto not_kreg = [&](const std::string& what) {
@@ -142,6 +146,7 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
   // The top level is checked as JSON with "services" standing in as an
   // empty object when it is one: its content is split up below.
   json top = json::object();
+  std::vector<std::pair<std::string, std::string>> top_texts;
   std::string_view services_text;
   size_t unreadable_in_services = 0;
   for (const auto& [key, value] : members) {
@@ -154,6 +159,7 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
       return not_kreg(QuoteJson(key) + " " + what);
     } else {
       top[key] = json::parse(value);
+      if (key != "revision") top_texts.emplace_back(key, value);
     }
   }
   if (unreadable.CountIn(bytes) > unreadable_in_services) {
@@ -164,9 +170,7 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
 
   Document doc(path);  // not moved: not_kreg still names it
   doc.revision_ = top["revision"].get<int64_t>();
-  top.erase("revision");
-  top.erase("services");
-  doc.top_ = std::move(top);
+  doc.top_ = std::move(top_texts);
   JsonMembers services;
   ObjectMembers(services_text, &services);
   size_t unreadable_in_records = 0;
@@ -194,7 +198,7 @@ std::string Document::Serialize() const {
   std::string out;
   out.reserve(size);
   out += "{";
-  for (const auto& [key, value] : top_.items()) out += QuoteJson(key) + ":" + value.dump() + ",";
+  for (const auto& [key, value] : top_) out += QuoteJson(key) + ":" + value + ",";
   out += "\"revision\":" + std::to_string(revision_) + ",\"services\":{";
   bool first_service = true;
   for (const auto& [name, slot] : services_) {
@@ -206,7 +210,7 @@ std::string Document::Serialize() const {
       continue;
     }
     out += "{\"version\":" + std::to_string(slot.version);
-    for (const auto& [key, value] : slot.others.items()) out += "," + QuoteJson(key) + ":" + value.dump();
+    for (const auto& [key, value] : slot.others) out += "," + QuoteJson(key) + ":" + value;
     out += ",\"instances\":{";
     bool first_instance = true;
     for (const auto& [id, instance] : slot.instances) {
@@ -283,14 +287,13 @@ void Document::RestampAll() {
     for (auto& [id, instance] : slot.instances) {
       InstanceEntry decoded;
       if (!DecodeInstanceSlot(instance, service, id, "", &decoded).ok()) continue;
-      json entry = ParseEntry(instance.text);
-      entry["version"] = write_revision_;
-      instance.text = entry.dump();
+      instance.text = WithMember(instance.text, "version", std::to_string(write_revision_));
     }
     auto property = slot.others.find("property");
     Property decoded;
-    if (property != slot.others.end() && DecodePropertyEntry(*property, service, "", &decoded).ok()) {
-      (*property)["version"] = write_revision_;
+    if (property != slot.others.end() &&
+        DecodePropertyEntry(ParseEntry(property->second), service, "", &decoded).ok()) {
+      property->second = WithMember(property->second, "version", std::to_string(write_revision_));
     }
   }
 }
@@ -328,9 +331,7 @@ Status Document::PutInstance(const Instance& instance, int64_t expires_at_ms) {
 
 void Document::RenewLease(const std::string& service, const std::string& id, int64_t expires_at_ms) {
   InstanceSlot& entry = services_[service].instances[id];
-  json j = ParseEntry(entry.text);
-  j["expires_at_ms"] = expires_at_ms;
-  entry.text = j.dump();
+  entry.text = WithMember(entry.text, "expires_at_ms", std::to_string(expires_at_ms));
   entry.lease = expires_at_ms;
   dirty_ = true;
 }
@@ -352,7 +353,8 @@ Status Document::PutProperty(const Property& property) {
   int64_t data_version = 1;
   auto old = slot->others.find("property");
   Property decoded;
-  if (old != slot->others.end() && DecodePropertyEntry(*old, property.service_name, "", &decoded).ok()) {
+  if (old != slot->others.end() &&
+      DecodePropertyEntry(ParseEntry(old->second), property.service_name, "", &decoded).ok()) {
     s = NextCounter(decoded.data_version, PropertyWhere(path_, property.service_name) + ": its \"data_version\"",
                     "remove the property from the file and set it again", &data_version);
     if (!s.ok()) return s;
@@ -360,7 +362,8 @@ Status Document::PutProperty(const Property& property) {
   Stamp(slot);
   slot->others["property"] = json{{"data", format::PropertyToJson(property)},
                                   {"version", slot->version},
-                                  {"data_version", data_version}};
+                                  {"data_version", data_version}}
+                                 .dump();
   return Status::OK();
 }
 

@@ -15,6 +15,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,8 +43,10 @@ class Document {
     std::string malformed;
     std::string malformed_text;
     int64_t version = 0;
-    nlohmann::json others = nlohmann::json::object();  // members but version and instances
-    std::map<std::string, InstanceSlot> instances;     // id -> entry
+    // The members but version and instances (the property, and any another
+    // tool added), as the JSON text they were stored as.
+    std::map<std::string, std::string> others;
+    std::map<std::string, InstanceSlot> instances;  // id -> entry
   };
 
   // An empty registry: what a missing file reads as.
@@ -116,8 +120,9 @@ class Document {
   Status MutableService(const std::string& service, bool create, ServiceSlot** out);
 
   std::string path_;
-  // Top-level members but "services" and "revision", kept for the rewrite.
-  nlohmann::json top_;
+  // Top-level members but "services" and "revision", in order, as the JSON
+  // text they were stored as: kept for the rewrite.
+  std::vector<std::pair<std::string, std::string>> top_;
   int64_t revision_ = 0;
   int64_t write_revision_ = 1;  // what the changes of this write take
   std::map<std::string, ServiceSlot> services_;

@@ -283,6 +283,21 @@ bool ObjectMembers(std::string_view text, JsonMembers* out) {
   }
 }
 
+std::string WithMember(std::string_view object, std::string_view key, std::string_view value) {
+  JsonMembers members;
+  ObjectMembers(object, &members);
+  for (const auto& [name, old] : members) {
+    if (name != key) continue;
+    const size_t at = static_cast<size_t>(old.data() - object.data());
+    return std::string(object.substr(0, at)).append(value).append(object.substr(at + old.size()));
+  }
+  const size_t close = object.rfind('}');
+  std::string out(object.substr(0, close));
+  if (!members.empty()) out += ",";
+  out.append(QuoteJson(key)).append(":").append(value).append(object.substr(close));
+  return out;
+}
+
 std::optional<int64_t> IntegerValue(std::string_view text) {
   int64_t value = 0;
   const char* end = text.data() + text.size();

@@ -45,6 +45,12 @@ bool IsValidJson(std::string_view text, std::vector<JsonProblem>* unreadable);
 // object. A key IsValidJson found unreadable is kept as it is written.
 bool ObjectMembers(std::string_view text, JsonMembers* out);
 
+// The object `object` with the value of its member `key` replaced by the
+// JSON text `value`, or with that member appended when it has none; every
+// other byte is kept as written (a number wider than a double included).
+// REQUIRES: `object` is a JSON object with `key` at most once.
+std::string WithMember(std::string_view object, std::string_view key, std::string_view value);
+
 // The value of `text` when it is an integer that fits int64_t.
 std::optional<int64_t> IntegerValue(std::string_view text);
 

@@ -69,7 +69,7 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
     auto property = slot.others.find("property");
     if (property != slot.others.end()) {
       Property p;
-      Status s = DecodePropertyEntry(*property, name, PropertyWhere(doc.path(), name), &p);
+      Status s = DecodePropertyEntry(ParseEntry(property->second), name, PropertyWhere(doc.path(), name), &p);
       if (s.ok()) {
         record.property = std::move(p);
       } else {

@@ -226,6 +226,10 @@ INSTANTIATE_TEST_SUITE_P(
                                   R"({"version":1,"instances":{"\udc80":{}}})", "lone surrogate escape"},
                       ForeignCase{"DeepService", true, R"({"version":1,"instances":{},"x":)" + kDeep + "}",
                                   "nests deeper than 512 levels"},
+                      ForeignCase{"EntryWithAKeyTwice", false,
+                                  R"({"data":{"hostname":"h"},"version":1,"data_version":1,"expires_at_ms":1,)"
+                                  R"("expires_at_ms":99999999999999})",
+                                  "holds the key \"expires_at_ms\" twice"},
                       ForeignCase{"ServiceWithAKeyTwice", true,
                                   R"({"version":1,"instances":{"a":)" + kGoodEntry + R"(},"instances":{}})",
                                   "the key \"instances\" appears twice"},
@@ -233,6 +237,40 @@ INSTANTIATE_TEST_SUITE_P(
                                   R"({"version":1,"instances":{"a":)" + kGoodEntry + R"(,"a":{}}})",
                                   "the instance \"a\" appears twice"}),
     [](const ::testing::TestParamInfo<ForeignCase>& param_info) { return std::string(param_info.param.name); });
+
+// Members another tool added, with numbers no double holds: writes of
+// other records, a refresh and a keepalive of the entry, and a property
+// change keep their text byte for byte.
+TEST(FileMalformedRecord, ForeignMembersKeepTheirText) {
+  TempDir dir;
+  const std::string path = dir.Join("registry.json");
+  // The lease ends within half the keepalive's TTL, so the keepalive writes.
+  const int64_t expires_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch() + std::chrono::minutes(1))
+                                    .count();
+  WriteBytes(path,
+             R"({"format":"kreg-file","format_version":1,"revision":10,"x_top":123456789012345678901234567890,)"
+             R"("services":{"s":{"version":5,"x_svc":98765432109876543210987,"instances":{"a":{"data":{"id":"a",)"
+             R"("x_inst":11111111111111111111111111},"version":5,"data_version":1,"expires_at_ms":)" +
+                 std::to_string(expires_at_ms) + R"(,"x_entry":22222222222222222222222}}}}})");
+  Registry r;
+  ASSERT_TRUE(OpenFileRegistry(path, &r).ok());
+  ASSERT_TRUE(r.Register(MakeInstance("t", "n1")).ok());
+  Instance a;
+  a.service_name = "s";
+  a.id = "a";
+  ASSERT_TRUE(r.Register(a, {std::chrono::hours(1), false}).ok());  // a keepalive: data as stored
+  Property p;
+  p.service_name = "s";
+  ASSERT_TRUE(r.SetProperty(p).ok());
+  const std::string after = ReadBytes(path);
+  EXPECT_EQ(after.find("\"expires_at_ms\":" + std::to_string(expires_at_ms)), std::string::npos)
+      << "the keepalive did not write";
+  for (const char* text : {R"("x_top":123456789012345678901234567890)", R"("x_svc":98765432109876543210987)",
+                           R"("x_inst":11111111111111111111111111)", R"("x_entry":22222222222222222222222)"}) {
+    EXPECT_NE(after.find(text), std::string::npos) << text << " is gone from " << after;
+  }
+}
 
 // Names the API refuses, stored by another tool: served, such a record could
 // be neither read nor removed by name.

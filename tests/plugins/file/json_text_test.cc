@@ -535,6 +535,21 @@ TEST(JsonTextObjectMembers, KeysAreUnescapedButAnUnreadableKeyIsKeptAsWritten) {
   EXPECT_FALSE(ObjectMembers("\"{}\"", &members));
 }
 
+TEST(JsonTextWithMember, ReplacesOneValueAndKeepsEveryOtherByte) {
+  const std::string entry = R"({ "x":123456789012345678901234567890, "expires_at_ms" : 5 ,"y":1.50})";
+  EXPECT_EQ(WithMember(entry, "expires_at_ms", "99"),
+            R"({ "x":123456789012345678901234567890, "expires_at_ms" : 99 ,"y":1.50})");
+  EXPECT_EQ(WithMember(entry, "x", "[]"), R"({ "x":[], "expires_at_ms" : 5 ,"y":1.50})");
+  EXPECT_EQ(WithMember(R"({"a":{"version":1},"version":2})", "version", "3"), R"({"a":{"version":1},"version":3})");
+  EXPECT_EQ(WithMember(R"({"key":1})", "key", "2"), R"({"key":2})");  // keys compare unescaped
+}
+
+TEST(JsonTextWithMember, AppendsAMissingMember) {
+  EXPECT_EQ(WithMember(R"({"a":1} )", "version", "7"), R"({"a":1,"version":7} )");
+  EXPECT_EQ(WithMember(" { } ", "version", "7"), R"( { "version":7} )");
+  EXPECT_EQ(json::parse(WithMember(" { } ", "version", "7")), json::parse(R"({"version":7})"));
+}
+
 TEST(JsonTextIntegerValue, Int64OnlyAndWhole) {
   EXPECT_EQ(IntegerValue("0"), 0);
   EXPECT_EQ(IntegerValue("-0"), 0);
