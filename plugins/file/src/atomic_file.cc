@@ -133,6 +133,12 @@ Status ReadFile(const std::string& path, std::string* contents, FileIdentity* id
 }
 
 Status ReplaceFile(const std::string& path, const std::string& contents, FileIdentity* identity) {
+  // A writable directory would let the rename replace it anyway.
+  if (access(path.c_str(), W_OK) != 0 && errno == EACCES) {
+    return Status::PermissionDenied("registry file " + path +
+                                    " is read-only to this process: nothing was written. Give it write "
+                                    "permission (chmod u+w, or run as its owner) to change the registry");
+  }
   std::string tmp;
   Fd fd(CreateTempFile(path, &tmp));
   if (fd.get() < 0) return IoError("cannot create a temporary file for", path, errno);

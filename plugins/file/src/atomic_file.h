@@ -47,8 +47,9 @@ Status NotARegularFile(const std::string& path, mode_t mode);
 // of this call's own beside it (`path` + ".tmp-" + a unique suffix, created
 // exclusively, so nothing already there is followed or shared), fsyncs it,
 // renames it over `path`, fsyncs the directory. The new file keeps the old
-// one's permission bits (not its owner). On success *identity is that of
-// the new file.
+// one's permission bits (not its owner). PERMISSION_DENIED, writing
+// nothing, when this process may not write the file itself. On success
+// *identity is that of the new file.
 Status ReplaceFile(const std::string& path, const std::string& contents, FileIdentity* identity);
 
 // Removes the temporary files of ReplaceFile(path) that writers killed

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -131,6 +132,46 @@ TEST(FileForeignFiles, APathToADeviceOrAFifoIsRefusedAtOpen) {
     EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << path << ": " << s.ToString();
     EXPECT_NE(s.message().find("not a regular file"), std::string::npos) << s.ToString();
   }
+}
+
+// As a user who may not write the file (root may write any): the register
+// runs in a child that is that user.
+TEST(FileForeignFiles, AFileReadOnlyToTheWriterIsNotReplaced) {
+  TempDir dir;
+  const std::string path = dir.Join("registry.json");
+  {
+    Registry owner;
+    ASSERT_TRUE(OpenFileRegistry(path, &owner).ok());
+    ASSERT_TRUE(owner.Register(MakeInstance("svc", "a")).ok());
+  }
+  const std::string before = ReadBytes(path);
+  // Everything else is open to the writer, so only the file's mode stops it.
+  ASSERT_EQ(chmod(dir.path().c_str(), 0777), 0);
+  ASSERT_EQ(chmod((path + ".lock").c_str(), 0666), 0);
+  ASSERT_EQ(chmod(path.c_str(), 0444), 0);
+
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
+    Registry writer;
+    if (!OpenFileRegistry(path, &writer).ok()) _exit(4);
+    Status s = writer.Register(MakeInstance("svc", "b"));
+    const bool refused = s.code() == KREG_PERMISSION_DENIED && s.message().find(path) != std::string::npos &&
+                         s.message().find("read-only") != std::string::npos;
+    Service read;
+    if (!writer.GetService("svc", &read).ok() || read.instance_count() != 1) _exit(5);  // reads go on
+    _exit(refused ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the register was not refused as PERMISSION_DENIED naming the file; "
+                                       "5: the read failed";
+  EXPECT_EQ(ReadBytes(path), before);
+  struct stat st;
+  ASSERT_EQ(stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0444u);
 }
 
 // The writer waits for the lock on the old lock file; meanwhile that file
