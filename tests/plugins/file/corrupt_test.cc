@@ -108,16 +108,18 @@ INSTANTIATE_TEST_SUITE_P(
                                   "a service name holds a lone surrogate escape"}),
     [](const ::testing::TestParamInfo<CorruptCase>& param_info) { return std::string(param_info.param.name); });
 
-TEST(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
-  TempDir dir;
-  const std::string path = dir.Join("registry.json");
-  LogRecorder log;
-  Registry r;
-  ASSERT_TRUE(OpenFileRegistry(path, &r, &log).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "good")).ok());
+// A registry holding svc/good, to which another tool then adds records.
+class FileMalformedRecord : public WatchedFileTest {
+ protected:
+  void SetUp() override {
+    ASSERT_NO_FATAL_FAILURE(WatchedFileTest::SetUp());
+    ASSERT_TRUE(registry_.Register(MakeInstance("svc", "good")).ok());
+  }
+};
 
+TEST_F(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
   // Another tool adds records this plugin cannot read.
-  nlohmann::json doc = ReadJson(path);
+  nlohmann::json doc = ReadJson(path_);
   const nlohmann::json bad_entry = {{"data", {{"zone", 5}}}, {"version", 1}, {"data_version", 1},
                                     {"expires_at_ms", 1}, {"note", "from elsewhere"}};
   const nlohmann::json bad_service = {{"version", "seven"}, {"instances", {{"x", 1}}}};
@@ -126,25 +128,25 @@ TEST(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
   doc["services"]["svc"]["instances"]["headerless"] = headerless;
   doc["services"]["broken"] = bad_service;
   doc["extra_top_level"] = {1, 2, 3};
-  WriteBytes(path, doc.dump());
+  WriteBytes(path_, doc.dump());
 
   Service s;
-  ASSERT_TRUE(r.GetService("svc", &s).ok());
+  ASSERT_TRUE(registry_.GetService("svc", &s).ok());
   EXPECT_EQ(s.instance_count(), 1u);
   EXPECT_EQ(s.instances.at("z1").count("good"), 1u);
-  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "instances[\"bad\"]"));
-  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "services[\"broken\"]"));
-  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, path));
-  EXPECT_EQ(r.GetService("broken", &s).code(), KREG_NOT_FOUND);
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, "instances[\"bad\"]"));
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, "services[\"broken\"]"));
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, path_));
+  EXPECT_EQ(registry_.GetService("broken", &s).code(), KREG_NOT_FOUND);
   std::vector<Service> all;
-  ASSERT_TRUE(r.ListServices(&all).ok());
+  ASSERT_TRUE(registry_.ListServices(&all).ok());
   EXPECT_EQ(all.size(), 1u);
 
   // Writing other entries keeps every record the plugin did not touch,
   // even the unreadable entry whose lease field says it ended long ago.
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "other")).ok());
-  ASSERT_TRUE(r.Deregister("svc", "good").ok());
-  nlohmann::json after = ReadJson(path);
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "other")).ok());
+  ASSERT_TRUE(registry_.Deregister("svc", "good").ok());
+  nlohmann::json after = ReadJson(path_);
   EXPECT_EQ(after["services"]["svc"]["instances"]["bad"], bad_entry);
   EXPECT_EQ(after["services"]["svc"]["instances"]["headerless"], headerless);
   EXPECT_EQ(after["services"]["broken"], bad_service);
@@ -152,10 +154,10 @@ TEST(FileMalformedRecord, SkippedWithAWarningAndKeptOnRewrite) {
   EXPECT_TRUE(after["services"]["svc"]["instances"].contains("other"));
 
   // A service whose record is malformed is not changed.
-  Status st = r.Register(MakeInstance("broken", "y"));
+  Status st = registry_.Register(MakeInstance("broken", "y"));
   EXPECT_EQ(st.code(), KREG_CORRUPT);
   EXPECT_NE(st.message().find("broken"), std::string::npos) << st.message();
-  EXPECT_EQ(ReadJson(path)["services"]["broken"], bad_service);
+  EXPECT_EQ(ReadJson(path_)["services"]["broken"], bad_service);
 }
 
 // A record only another tool could write: JSON by the grammar, but nested
@@ -241,7 +243,7 @@ INSTANTIATE_TEST_SUITE_P(
 // Members another tool added, with numbers no double holds: writes of
 // other records, a refresh and a keepalive of the entry, and a property
 // change keep their text byte for byte.
-TEST(FileMalformedRecord, ForeignMembersKeepTheirText) {
+TEST(FileForeignMembers, KeepTheirText) {
   TempDir dir;
   const std::string path = dir.Join("registry.json");
   // The lease ends within half the keepalive's TTL, so the keepalive writes.
@@ -274,35 +276,28 @@ TEST(FileMalformedRecord, ForeignMembersKeepTheirText) {
 
 // Names the API refuses, stored by another tool: served, such a record could
 // be neither read nor removed by name.
-TEST(FileMalformedRecord, NamesTheApiRefusesAreSkippedAndKept) {
-  TempDir dir;
-  const std::string path = dir.Join("registry.json");
-  LogRecorder log;
-  Registry r;
-  ASSERT_TRUE(OpenFileRegistry(path, &r, &log).ok());
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "good")).ok());
-  nlohmann::json doc = ReadJson(path);
-  const nlohmann::json entry = doc["services"]["svc"]["instances"]["good"];
-  nlohmann::json bad_id_entry = entry;
+TEST_F(FileMalformedRecord, NamesTheApiRefusesAreSkippedAndKept) {
+  nlohmann::json doc = ReadJson(path_);
+  nlohmann::json bad_id_entry = doc["services"]["svc"]["instances"]["good"];
   bad_id_entry["data"].erase("id");
   for (const char* id : {"a b", "..", "x/y", ""}) doc["services"]["svc"]["instances"][id] = bad_id_entry;
   nlohmann::json service = doc["services"]["svc"];
   service["instances"] = nlohmann::json::object();
   for (const char* name : {"bad name", ""}) doc["services"][name] = service;
-  WriteBytes(path, doc.dump());
+  WriteBytes(path_, doc.dump());
 
   Service s;
-  ASSERT_TRUE(r.GetService("svc", &s).ok());
+  ASSERT_TRUE(registry_.GetService("svc", &s).ok());
   EXPECT_EQ(s.instance_count(), 1u);
-  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "instances[\"a b\"]: its key is no instance id"));
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, "instances[\"a b\"]: its key is no instance id"));
   std::vector<Service> all;
-  ASSERT_TRUE(r.ListServices(&all).ok());
+  ASSERT_TRUE(registry_.ListServices(&all).ok());
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].service_name, "svc");
-  EXPECT_TRUE(log.Contains(KREG_LOG_WARN, "services[\"bad name\"]: its key is no service name"));
+  EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, "services[\"bad name\"]: its key is no service name"));
 
-  ASSERT_TRUE(r.Register(MakeInstance("svc", "other")).ok());
-  nlohmann::json after = ReadJson(path);
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "other")).ok());
+  nlohmann::json after = ReadJson(path_);
   EXPECT_EQ(after["services"]["svc"]["instances"]["a b"], bad_id_entry);
   EXPECT_EQ(after["services"]["svc"]["instances"][""], bad_id_entry);
   EXPECT_EQ(after["services"]["bad name"], service);
