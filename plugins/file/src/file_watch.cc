@@ -68,8 +68,9 @@ Status FileWatch::WatchDirectory() {
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return Status::Unavailable(std::string("cannot start inotify: ") + std::strerror(errno));
   // Replacement by rename, in-place edits, a new file (a hard or symbolic
-  // link made there is only a create), and removal or renaming away.
-  uint32_t mask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM;
+  // link made there is only a create), and removal or renaming away; only
+  // of a directory (a file put where it was would tell nothing of ours).
+  uint32_t mask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR;
   if (inotify_add_watch(fd, dir.c_str(), mask) < 0) {
     Status s = Status::Unavailable("cannot watch directory " + dir + ": " + std::strerror(errno));
     close(fd);
