@@ -1,6 +1,7 @@
 #include "kreg/host/plugin_loader.h"
 
 #include <dlfcn.h>
+#include <link.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,6 +11,8 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 #include <boost/dll/shared_library.hpp>
 
+#include "file_type.h"
+
 namespace kreg {
 namespace host {
 
@@ -18,6 +21,17 @@ namespace dll = boost::dll;
 
 namespace {
 
+// Opening a FIFO for reading waits for a writer, and a device or socket is
+// no library either: only a regular file (or a link to one) is opened.
+Status CheckRegularFile(const std::string& path) {
+  std::error_code ec;
+  fs::file_type type = fs::status(path, ec).type();
+  if (type == fs::file_type::regular) return Status::OK();
+  return Status::InvalidArgument(path + " is " + DescribeFileType(type) +
+                                 ", not a regular file; point registry.plugin at a libkreg_<name>.so built against "
+                                 "kreg.h");
+}
+
 bool HasElfHeader(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char magic[4] = {0};
@@ -25,8 +39,70 @@ bool HasElfHeader(const std::string& path) {
   return in.gcount() == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
 
+// Boost.DLL finds a symbol of any kind; calling one that is data (an `int
+// kreg_plugin_entry`) would jump into it. True only when the dynamic symbol
+// table says the symbol at `address` is not code; with no symbol to ask,
+// the call is all there is.
+bool IsDataSymbol(const void* address) {
+  Dl_info info;
+  void* symbol = nullptr;
+  if (dladdr1(address, &info, &symbol, RTLD_DL_SYMENT) == 0 || symbol == nullptr) return false;
+  // ELF32_ST_TYPE is the same macro: the type is st_info's low nibble.
+  unsigned type = ELF64_ST_TYPE(static_cast<const ElfW(Sym)*>(symbol)->st_info);
+  return type != STT_FUNC && type != STT_GNU_IFUNC;
+}
+
+// The host calls every member the table's struct_size holds (KREG_HAS_FIELD),
+// so a NULL one would crash it at its first use.
+struct TableMember {
+  const char* name;
+  uint32_t abi_minor;  // the minor that added it
+  size_t end;          // the struct_size that holds it
+  bool (*is_set)(const kreg_plugin& table);
+};
+
+#define KREG_TABLE_MEMBER(field, minor)                                                                     \
+  TableMember {                                                                                            \
+    #field, minor, offsetof(kreg_plugin, field) + sizeof(kreg_plugin::field),                              \
+        [](const kreg_plugin& table) { return table.field != nullptr; }                                    \
+  }
+
+// In table order.
+const TableMember kTableMembers[] = {
+    KREG_TABLE_MEMBER(create, 0),
+    KREG_TABLE_MEMBER(destroy, 0),
+    KREG_TABLE_MEMBER(type, 0),
+    KREG_TABLE_MEMBER(register_instance, 0),
+    KREG_TABLE_MEMBER(deregister_instance, 0),
+    KREG_TABLE_MEMBER(get_service, 0),
+    KREG_TABLE_MEMBER(list_services, 0),
+    KREG_TABLE_MEMBER(watch, 0),
+    KREG_TABLE_MEMBER(watch_cancel, 0),
+    KREG_TABLE_MEMBER(set_property, 0),
+    KREG_TABLE_MEMBER(get_service_since, 1),
+    KREG_TABLE_MEMBER(register_instance_async, 2),
+    KREG_TABLE_MEMBER(get_service_changes, 3),
+};
+
+#undef KREG_TABLE_MEMBER
+
+Status CheckTableMembers(const std::string& path, const kreg_plugin& table) {
+  for (const TableMember& member : kTableMembers) {
+    if (table.struct_size < member.end) break;  // members are appended: the rest are absent too
+    if (!member.is_set(table)) {
+      return Status::InvalidArgument("plugin " + path + " has no `" + member.name +
+                                     "` in its function table (ABI 1." + std::to_string(member.abi_minor) +
+                                     " requires it of a table this size); set every member, as "
+                                     "KREG_DEFINE_PLUGIN does");
+    }
+  }
+  return Status::OK();
+}
+
 // Loads `path` and negotiates the ABI through its entry point.
 Status LoadFile(const std::string& path, LoadedPlugin* out) {
+  Status s = CheckRegularFile(path);
+  if (!s.ok()) return s;
   if (!HasElfHeader(path)) {
     return Status::InvalidArgument(path + " is not a shared object (no ELF header); point registry.plugin at a "
                                           "libkreg_<name>.so built against kreg.h");
@@ -48,6 +124,10 @@ Status LoadFile(const std::string& path, LoadedPlugin* out) {
                                    KREG_PLUGIN_ENTRY_SYMBOL + "` (define it with KREG_DEFINE_PLUGIN)");
   }
   auto& entry = library->get<std::remove_pointer_t<kreg_plugin_entry_fn>>(KREG_PLUGIN_ENTRY_SYMBOL);
+  if (IsDataSymbol(reinterpret_cast<const void*>(&entry))) {
+    return Status::InvalidArgument(path + " exports `" + KREG_PLUGIN_ENTRY_SYMBOL +
+                                   "` as data, not a function; define it with KREG_DEFINE_PLUGIN");
+  }
   kreg_host_info host{};
   host.struct_size = sizeof(host);
   host.abi_major = KREG_ABI_VERSION_MAJOR;
@@ -69,6 +149,8 @@ Status LoadFile(const std::string& path, LoadedPlugin* out) {
   if (table->struct_size < offsetof(kreg_plugin, set_property) + sizeof(table->set_property)) {
     return Status::Incompatible("plugin " + path + " has a function table smaller than ABI 1.0 defines");
   }
+  s = CheckTableMembers(path, *table);
+  if (!s.ok()) return s;
   out->path = path;
   out->table = table;
   out->library = std::move(library);

@@ -1,5 +1,7 @@
 #include "kreg/host/plugin_loader.h"
 
+#include <sys/stat.h>
+
 #include <cstdlib>
 
 #include <gtest/gtest.h>
@@ -63,6 +65,62 @@ TEST(PluginLoaderTest, PluginOfAnotherAbiMajorIsRefused) {
   Status s = LoadPlugin("wrong_abi", {KREG_TEST_BROKEN_PLUGIN_DIR}, &p);
   EXPECT_EQ(s.code(), KREG_INCOMPATIBLE);
   EXPECT_NE(s.message().find("built for kreg ABI 2.0, this host speaks 1." + std::to_string(KREG_ABI_VERSION_MINOR)), std::string::npos) << s.message();
+  EXPECT_EQ(p.table, nullptr);
+}
+
+// Opening a FIFO for reading waits for a writer: the loader must not.
+TEST(PluginLoaderTest, FifoIsRefusedWithoutOpeningIt) {
+  TempDir dir;
+  std::string fifo = dir.Join("libkreg_fifo.so");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  LoadedPlugin p;
+  Status s = LoadPlugin(fifo, {}, &p);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_NE(s.message().find(fifo + " is a FIFO, not a regular file"), std::string::npos) << s.message();
+  s = LoadPlugin("fifo", {dir.path()}, &p);
+  EXPECT_NE(s.message().find(fifo + " is a FIFO, not a regular file"), std::string::npos) << s.message();
+
+  std::vector<PluginListing> found = ListPlugins({dir.path()});
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_NE(found[0].status.message().find("is a FIFO, not a regular file"), std::string::npos) << found[0].status.message();
+}
+
+TEST(PluginLoaderTest, DirectoryIsRefused) {
+  TempDir dir;
+  LoadedPlugin p;
+  Status s = LoadPlugin(dir.path(), {}, &p);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_NE(s.message().find(dir.path() + " is a directory, not a regular file"), std::string::npos)
+      << s.message();
+}
+
+TEST(PluginLoaderTest, TableWithoutFunctionsIsRefusedNamingTheFirst) {
+  LoadedPlugin p;
+  Status s = LoadPlugin("null_members", {KREG_TEST_BROKEN_PLUGIN_DIR}, &p);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_NE(s.message().find("libkreg_null_members.so has no `create` in its function table (ABI 1.0 requires it"),
+            std::string::npos)
+      << s.message();
+  EXPECT_EQ(p.table, nullptr);
+}
+
+// The host calls a member its struct_size holds, so each must be set.
+TEST(PluginLoaderTest, TableMissingAMemberOfALaterMinorIsRefused) {
+  LoadedPlugin p;
+  Status s = LoadPlugin("no_changes_member", {KREG_TEST_BROKEN_PLUGIN_DIR}, &p);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_NE(s.message().find("has no `get_service_changes` in its function table (ABI 1.3 requires it"),
+            std::string::npos)
+      << s.message();
+  EXPECT_EQ(p.table, nullptr);
+}
+
+TEST(PluginLoaderTest, EntrySymbolThatIsDataIsNotCalled) {
+  LoadedPlugin p;
+  Status s = LoadPlugin("data_entry", {KREG_TEST_BROKEN_PLUGIN_DIR}, &p);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_NE(s.message().find("exports `kreg_plugin_entry` as data, not a function"), std::string::npos)
+      << s.message();
   EXPECT_EQ(p.table, nullptr);
 }
 

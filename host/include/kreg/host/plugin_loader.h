@@ -34,7 +34,8 @@ std::string PluginFileName(const std::string& name);
 
 // `name_or_path` containing a '/' is a path; otherwise a name looked up in
 // `dirs`. Errors: NOT_FOUND listing where it looked, INVALID_ARGUMENT for a
-// file that is not a shared object or lacks the entry symbol, INCOMPATIBLE
+// path that is not a regular file, a file that is not a shared object, lacks
+// the entry function or hands back a table with a member NULL, INCOMPATIBLE
 // for another ABI major version.
 Status LoadPlugin(const std::string& name_or_path, const std::vector<std::string>& dirs,
                   LoadedPlugin* out);
