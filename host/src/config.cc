@@ -1,11 +1,14 @@
 #include "kreg/host/config.h"
 
+#include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
+#include "file_type.h"
 #include "kreg/duration.hpp"
 
 namespace kreg {
@@ -25,6 +28,44 @@ class Reader {
 
   Status Error(const YAML::Node& node, const std::string& key, const std::string& what) const {
     return Status::InvalidArgument(Where(source_, node.Mark()) + key + ": " + what);
+  }
+
+  // yaml-cpp keeps both pairs of a repeated key (operator[] finds the first,
+  // a loop sees both), and a NUL cuts a string short wherever it goes next (a
+  // path, a C string): both are refused anywhere in the document, before
+  // anything is read from it. `path` names `node`, e.g. registry.options,
+  // `depth` is its nesting. The host reads nothing deeper than
+  // registry.options.KEY (what is deeper has the wrong shape, an error of
+  // its own), and an alias can make the tree a cycle: the walk stops there.
+  Status CheckKeysAndStrings(const YAML::Node& node, const std::string& path, int depth = 0) const {
+    if (depth > kDeepestRead) return Status::OK();
+    if (node.IsScalar()) return CheckNoNul(node, path);
+    if (node.IsSequence()) {
+      for (const auto& item : node) {
+        Status s = CheckKeysAndStrings(item, path, depth + 1);
+        if (!s.ok()) return s;
+      }
+    }
+    if (!node.IsMap()) return Status::OK();
+    const std::string section = path.empty() ? "the top level" : path;
+    std::map<std::string, YAML::Mark> first_at;
+    for (const auto& kv : node) {
+      if (!kv.first.IsScalar()) return Error(kv.first, section, "keys must be strings");
+      const std::string& key = kv.first.Scalar();
+      std::string key_path = (path.empty() ? "" : path + ".") + ShowNul(key);
+      Status s = CheckNoNul(kv.first, key_path);
+      if (!s.ok()) return s;
+      auto [first, inserted] = first_at.emplace(key, kv.first.Mark());
+      if (!inserted) {
+        return Status::InvalidArgument(Where(source_, kv.first.Mark()) + "duplicate key \"" + key + "\" in " + section +
+                                       " (first at " +
+                                       std::to_string(first->second.line + 1) + ":" +
+                                       std::to_string(first->second.column + 1) + "); keep one");
+      }
+      s = CheckKeysAndStrings(kv.second, key_path, depth + 1);
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
   }
 
   // Every key of `map` must be in `known`.
@@ -77,6 +118,19 @@ class Reader {
   }
 
  private:
+  static constexpr int kDeepestRead = 3;  // the value of registry.options.KEY
+
+  static std::string ShowNul(const std::string& text) {
+    std::string shown;
+    for (char c : text) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+    return shown;
+  }
+
+  Status CheckNoNul(const YAML::Node& scalar, const std::string& path) const {
+    if (scalar.Scalar().find('\0') == std::string::npos) return Status::OK();
+    return Status::InvalidArgument(Where(source_, scalar.Mark()) + path + " holds a NUL byte (\\0); remove it");
+  }
+
   const std::string& source_;
 };
 
@@ -105,7 +159,8 @@ Status ParseConfig(std::string_view yaml, const std::string& source, Config* out
   }
   Reader r(source);
   if (!root.IsMap()) return Status::InvalidArgument(source + ": must be a mapping with a `registry:` section");
-  Status s = r.CheckKeys(root, "the top level", {"registry", "log"});
+  Status s = r.CheckKeysAndStrings(root, "");
+  if (s.ok()) s = r.CheckKeys(root, "the top level", {"registry", "log"});
   if (!s.ok()) return s;
 
   Config c;
@@ -143,6 +198,13 @@ Status ParseConfig(std::string_view yaml, const std::string& source, Config* out
 }
 
 Status LoadConfig(const std::string& path, Config* out) {
+  // A directory reads as empty, and opening a FIFO waits for a writer.
+  std::error_code ec;
+  std::filesystem::file_type type = std::filesystem::status(path, ec).type();
+  if (type != std::filesystem::file_type::regular && type != std::filesystem::file_type::not_found) {
+    return Status::InvalidArgument(path + " is " + DescribeFileType(type) +
+                                   ", not a config file; pass a YAML file with --config");
+  }
   std::ifstream in(path);
   if (!in) {
     return Status::NotFound("cannot read config file " + path +

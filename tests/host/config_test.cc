@@ -84,6 +84,74 @@ TEST(ConfigTest, WrongShapes) {
             std::string::npos);
 }
 
+// yaml-cpp keeps both pairs of a repeated key; the host read the first
+// (plugin, timeout) or the last (options), and never checked the other.
+TEST(ConfigTest, DuplicateKeyNamesBothPlaces) {
+  const struct {
+    const char* yaml;
+    const char* says;
+  } cases[] = {
+      {"registry: {plugin: nosuch, plugin: file}\n",
+       "dup.yaml:1:28: duplicate key \"plugin\" in registry (first at 1:12); keep one"},
+      {"registry:\n  plugin: file\n  timeout: 5s\n  timeout: 10x\n",
+       "dup.yaml:4:3: duplicate key \"timeout\" in registry (first at 3:3); keep one"},
+      {"registry:\n  plugin: file\n  options: {path: a, path: b}\n",
+       "dup.yaml:3:22: duplicate key \"path\" in registry.options (first at 3:13); keep one"},
+      {"registry: {plugin: file}\nregistry: {plugin: zookeeper}\n",
+       "dup.yaml:2:1: duplicate key \"registry\" in the top level (first at 1:1); keep one"},
+      {"registry: {plugin: file}\nlog: {level: info, level: debug}\n",
+       "dup.yaml:2:20: duplicate key \"level\" in log (first at 2:7); keep one"},
+  };
+  for (const auto& c : cases) {
+    Config config;
+    Status s = ParseConfig(c.yaml, "dup.yaml", &config);
+    EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << c.yaml;
+    EXPECT_EQ(s.message(), c.says) << c.yaml;
+  }
+}
+
+// A NUL would cut the string short wherever it goes next (a C string, a
+// path): the file plugin would lock and write another file.
+TEST(ConfigTest, NulByteInAnyStringIsRefused) {
+  const struct {
+    std::string yaml;
+    const char* says;
+  } cases[] = {
+      {"registry:\n  plugin: file\n  options: {path: \"/dir/reg.json\\0x\"}\n",
+       "nul.yaml:3:19: registry.options.path holds a NUL byte (\\0); remove it"},
+      {"registry:\n  plugin: \"fi\\0le\"\n", "nul.yaml:2:11: registry.plugin holds a NUL byte (\\0); remove it"},
+      {"registry:\n  plugin: file\n  addrs: [\"a\\0b:1\"]\n",
+       "nul.yaml:3:11: registry.addrs holds a NUL byte (\\0); remove it"},
+      {"registry:\n  plugin: file\n  \"pl\\0ugin\": x\n",
+       "nul.yaml:3:3: registry.pl\\0ugin holds a NUL byte (\\0); remove it"},
+  };
+  for (const auto& c : cases) {
+    Config config;
+    Status s = ParseConfig(c.yaml, "nul.yaml", &config);
+    EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT) << c.yaml;
+    EXPECT_EQ(s.message(), c.says) << c.yaml;
+  }
+}
+
+// yaml-cpp lets an alias refer to the node that holds it: a cycle the
+// checks above must not follow for ever.
+TEST(ConfigTest, AliasCycleIsAnErrorNotACrash) {
+  Config c;
+  Status s = ParseConfig("registry: &r {plugin: file, options: *r}\n", "cycle.yaml", &c);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_NE(s.message().find("registry.options.options: must be a scalar"), std::string::npos) << s.message();
+  s = ParseConfig("a: &x [*x]\n", "cycle.yaml", &c);
+  EXPECT_NE(s.message().find("unknown key \"a\""), std::string::npos) << s.message();
+}
+
+TEST(ConfigTest, DirectoryIsNotAConfigFile) {
+  testing::TempDir dir;
+  Config c;
+  Status s = LoadConfig(dir.path(), &c);
+  EXPECT_EQ(s.code(), KREG_INVALID_ARGUMENT);
+  EXPECT_EQ(s.message(), dir.path() + " is a directory, not a config file; pass a YAML file with --config");
+}
+
 TEST(ConfigTest, MissingFileSaysHowToFix) {
   Config c;
   Status s = LoadConfig("/nonexistent/kreg.yaml", &c);
