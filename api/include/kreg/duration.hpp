@@ -20,10 +20,12 @@ inline Status ParseDuration(std::string_view text, std::chrono::milliseconds* ou
     return Status::InvalidArgument("bad duration \"" + std::string(text) +
                                    "\": write a whole number with a unit ms, s, m or h, e.g. 10s");
   };
+  auto too_long = [&] {
+    return Status::InvalidArgument("duration \"" + std::string(text) + "\" is too long (at most 24 days)");
+  };
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0 || digits > 12) return bad();
-  int64_t n = std::stoll(std::string(text.substr(0, digits)));
+  if (digits == 0) return bad();
   std::string_view unit = text.substr(digits);
   int64_t scale;
   if (unit == "ms") scale = 1;
@@ -31,10 +33,13 @@ inline Status ParseDuration(std::string_view text, std::chrono::milliseconds* ou
   else if (unit == "m") scale = 60 * 1000;
   else if (unit == "h") scale = 3600 * 1000;
   else return bad();
+  size_t zeros = 0;
+  while (zeros + 1 < digits && text[zeros] == '0') ++zeros;
+  // Twelve digits fit int64 even times an hour; more are past the limit.
+  if (digits - zeros > 12) return too_long();
+  int64_t n = std::stoll(std::string(text.substr(zeros, digits - zeros)));
   // Longer would overflow deadlines and ZooKeeper's int timeouts downstream.
-  if (n > kMaxDuration.count() / scale) {
-    return Status::InvalidArgument("duration \"" + std::string(text) + "\" is too long (at most 24 days)");
-  }
+  if (n > kMaxDuration.count() / scale) return too_long();
   *out = std::chrono::milliseconds(n * scale);
   return Status::OK();
 }
