@@ -189,11 +189,13 @@ class Commands {
   }
 
   int Plugins() {
-    std::string plugin_dir;
     host::Config config;
-    // The config is optional here: without one, list the default dirs.
-    if (host::LoadConfig(line_.config_path, &config).ok()) plugin_dir = config.plugin_dir;
-    std::vector<std::string> dirs = host::PluginSearchDirs(plugin_dir);
+    // The config is optional here: without one, list the default dirs. A
+    // config that is there but wrong is an error, as for every command,
+    // rather than a plugin_dir silently left out.
+    Status s = host::LoadConfig(line_.config_path, &config);
+    if (!s.ok() && s.code() != KREG_NOT_FOUND) return Fail(s.ToString(), kExitFailed);
+    std::vector<std::string> dirs = host::PluginSearchDirs(config.plugin_dir);
     std::vector<host::PluginListing> found = host::ListPlugins(dirs);
     if (found.empty()) {
       std::string where;

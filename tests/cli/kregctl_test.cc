@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -131,6 +132,7 @@ TEST_F(KregctlTest, BadInputsExitNonZeroWithOneLine) {
       {{"register", "--service", "demo", "--id", "x", "--ttl", "soon"}, 2, "bad duration \"soon\""},
       {{"register", "--service", "demo", "--id", "x", "--ttl", "0s"}, 2, "the TTL must be longer than 0"},
       {{"register", "--service", "demo", "--id", "x", "--ttl", "99999h"}, 2, "is too long"},
+      {{"register", "--service", "demo", "--id", "x", "--ttl", "9999999999999ms"}, 2, "is too long (at most 24 days)"},
       {{"register", "--service", "help", "--id", "x", "--zone", "\xff"}, 1, "not valid UTF-8"},
       {{"watch", "--count", "3x"}, 2, "--count must be a positive number"},
       {{"register", "--service", "demo", "--id", "x", "--addr", "nohost"}, 2, "must be scheme=host:port"},
@@ -160,6 +162,45 @@ TEST_F(KregctlTest, ConfigErrorsNameFileAndPosition) {
   r = RunProcess({std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", missing, "list"}, dir_.path());
   EXPECT_EQ(r.exit_code, 1) << "3 is kept for an unknown service";
   EXPECT_NE(r.err.find("/nowhere/libkreg_nosuch.so"), std::string::npos) << r.err;
+}
+
+TEST_F(KregctlTest, ADirectoryAsConfigSaysSo) {
+  RunResult r = RunProcess({std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", dir_.path(), "get", "demo"},
+                           dir_.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "kregctl: invalid argument: " + dir_.path() +
+                       " is a directory, not a config file; pass a YAML file with --config\n");
+}
+
+// Opening a FIFO waits for a writer; kregctl must refuse it at once.
+TEST_F(KregctlTest, FifoAsPluginIsRefusedNotWaitedOn) {
+  std::string fifo = dir_.Join("libkreg_fifo.so");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  config_ = dir_.WriteFile("fifo.yaml", "registry:\n  plugin: " + fifo + "\n");
+  RunResult r = RunProcess(Argv({"type"}), dir_.path(), {}, seconds(10));
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find(fifo + " is a FIFO, not a regular file"), std::string::npos) << r.err;
+
+  r = RunProcess(Argv({"plugins"}), dir_.path(), {{"KREG_PLUGIN_PATH", dir_.path()}}, seconds(10));
+  EXPECT_NE(r.exit_code, -1) << "hung";
+  EXPECT_NE(r.out.find(fifo + " is a FIFO, not a regular file"), std::string::npos) << r.out << r.err;
+}
+
+// `plugins` lists the config's plugin_dir first; a config it cannot read
+// is an error, as for every other command, not a reason to drop that dir.
+TEST_F(KregctlTest, PluginsWithAnInvalidConfigReportsIt) {
+  config_ = dir_.WriteFile("bad.yaml", "registry:\n  plugin: file\n  plugin_dirr: " KREG_TEST_PLUGIN_DIR "\n");
+  RunResult r = Kregctl({"plugins"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(config_ + ":3:3: unknown key \"plugin_dirr\""), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(KregctlTest, PluginsWithoutAConfigListsTheDefaultDirs) {
+  RunResult r = RunProcess(
+      {std::string(KREG_TEST_BIN_DIR) + "/kregctl", "--config", dir_.Join("absent.yaml"), "plugins"}, dir_.path());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("libkreg_file.so"), std::string::npos) << r.out;
 }
 
 TEST_F(KregctlTest, CorruptBackendFileIsRefusedAndKept) {
