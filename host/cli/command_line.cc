@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "kreg/duration.hpp"
+#include "kreg/validate.hpp"
 
 namespace kreg {
 namespace cli {
@@ -63,6 +64,17 @@ CLI::Option* AddTextFlag(CLI::App* command, const std::string& name, const std::
   });
 }
 
+// A service name or instance id (`what` in the error). Refused here, as a
+// malformed value (exit 2), not later by the registry as a failed call.
+CLI::Option* AddNameFlag(CLI::App* command, const std::string& name, const std::string& form, const std::string& help,
+                         const char* what, std::string* out) {
+  return AddValueFlag(command, name, form, help, false, ": ", [what, out](const std::string& text) {
+    Status s = ValidateName(what, text);
+    if (s.ok()) *out = text;
+    return s;
+  });
+}
+
 CLI::App* AddCommand(CLI::App* app, const std::string& name, const std::string& help) {
   CLI::App* command = app->add_subcommand(name, help);
   command->group("Commands");
@@ -76,8 +88,8 @@ void DeclareRegister(CLI::App* app, CommandLine* out) {
   CLI::App* c =
       AddCommand(app, "register", "register an instance; again while it is live, renew its lease (a keepalive)");
   Instance* in = &out->instance;
-  AddTextFlag(c, "--service", "NAME", "the service", &in->service_name)->required();
-  AddTextFlag(c, "--id", "ID", "the instance's id, unique in the service", &in->id)->required();
+  AddNameFlag(c, "--service", "NAME", "the service", "service name", &in->service_name)->required();
+  AddNameFlag(c, "--id", "ID", "the instance's id, unique in the service", "instance id", &in->id)->required();
   AddTextFlag(c, "--zone", "ZONE", "its zone, e.g. sh001", &in->zone);
   AddTextFlag(c, "--env", "ENV", "its environment, e.g. prod", &in->env);
   AddTextFlag(c, "--hostname", "HOST", "its host name", &in->hostname);
@@ -107,13 +119,13 @@ void DeclareRegister(CLI::App* app, CommandLine* out) {
 
 void DeclareDeregister(CLI::App* app, CommandLine* out) {
   CLI::App* c = AddCommand(app, "deregister", "remove an instance");
-  AddTextFlag(c, "--service", "NAME", "the service", &out->instance.service_name)->required();
-  AddTextFlag(c, "--id", "ID", "the instance's id", &out->instance.id)->required();
+  AddNameFlag(c, "--service", "NAME", "the service", "service name", &out->instance.service_name)->required();
+  AddNameFlag(c, "--id", "ID", "the instance's id", "instance id", &out->instance.id)->required();
 }
 
 void DeclareGet(CLI::App* app, CommandLine* out) {
   CLI::App* c = AddCommand(app, "get", "print a service: its instances by zone and its metadata");
-  c->add_option("SERVICE", out->service, "the service")->type_name("")->required();
+  AddNameFlag(c, "SERVICE", "", "the service", "service name", &out->service)->required();
 }
 
 void DeclareWatch(CLI::App* app, CommandLine* out) {
@@ -130,7 +142,7 @@ void DeclareWatch(CLI::App* app, CommandLine* out) {
 void DeclareSetProperty(CLI::App* app, CommandLine* out) {
   CLI::App* c = AddCommand(app, "set-property", "set a service's zone weights and per-instance attributes");
   Property* p = &out->property;
-  AddTextFlag(c, "--service", "NAME", "the service", &p->service_name)->required();
+  AddNameFlag(c, "--service", "NAME", "the service", "service name", &p->service_name)->required();
   AddFormFlag(c, "--zone-weight", "SRC:DST=W", "the weight W of zone DST for calls from zone SRC (repeatable)", true,
               [p](const std::string& text) {
                 std::string src, dst;
@@ -259,7 +271,8 @@ Status ParseCommandLine(const std::vector<std::string>& args, CommandLine* out) 
   if (command != nullptr && command->get_name() == "get" && (error.empty() || missing_required) &&
       TakeDashedService(app.remaining(true), &out->service)) {
     out->command = "get";
-    return Status::OK();
+    Status s = ValidateName("service name", out->service);
+    return s.ok() ? s : Status::InvalidArgument("SERVICE: " + s.message());
   }
   // A misspelt flag explains a "missing" or malformed one, so it comes first.
   Status s = CheckLeftOver(app, command);

@@ -224,6 +224,19 @@ TEST(CommandLineTest, MalformedValuesNameTheFlag) {
             "--attr \"x=1\" must be ID:key=value, e.g. web-1:backend-metadata-online=N");
 }
 
+// An invalid name is a malformed value, a usage error (exit 2) like the
+// others, found before any config or backend is read.
+TEST(CommandLineTest, InvalidNamesAreUsageErrors) {
+  EXPECT_EQ(UsageError({"register", "--service", "bad name", "--id", "i"}),
+            "--service: service name \"bad name\" has a character outside [A-Za-z0-9._:@-]");
+  EXPECT_EQ(UsageError({"register", "--service", "s", "--id", ".."}), "--id: instance id must not be \"..\"");
+  EXPECT_EQ(UsageError({"deregister", "--service", "s", "--id", ""}), "--id: instance id must be 1-255 bytes, got 0");
+  EXPECT_EQ(UsageError({"set-property", "--service", "a/b"}),
+            "--service: service name \"a/b\" has a character outside [A-Za-z0-9._:@-]");
+  EXPECT_EQ(UsageError({"get", "a b"}), "SERVICE: service name \"a b\" has a character outside [A-Za-z0-9._:@-]");
+  EXPECT_EQ(UsageError({"get", "-a b"}), "SERVICE: service name \"-a b\" has a character outside [A-Za-z0-9._:@-]");
+}
+
 TEST(CommandLineTest, MissingRequiredFlagOrArgument) {
   EXPECT_EQ(UsageError({"register", "--service", "demo"}), "kregctl register needs --id (see kregctl --help)");
   EXPECT_EQ(UsageError({"register"}), "kregctl register needs --service (see kregctl --help)");
