@@ -440,7 +440,8 @@ typedef struct kreg_host_info {
 /* The one exported symbol. Called once per load, before anything else.
  * A plugin whose ABI major differs from host->abi_major returns
  * KREG_INCOMPATIBLE with a message; otherwise it sets *out to its STATIC
- * table. The host checks (*out)->abi_major again before any other call. */
+ * table. The host checks (*out)->abi_major again before any other call,
+ * and refuses a table with a NULL member inside its struct_size. */
 typedef kreg_status (*kreg_plugin_entry_fn)(const kreg_host_info* host,
                                             const kreg_plugin** out,
                                             char* err, size_t err_size);
