@@ -66,7 +66,8 @@ TEST(ParseDuration, TheLargestNumbersDoNotOverflow) {
 TEST(ParseDuration, MoreThanTwelveDigitsIsTooLong) {
   for (const char* text : {"9999999999999ms", "99999999999999999999s", "99999999999999999999999h"}) {
     milliseconds d{7};
-    EXPECT_EQ(ParseDuration(text, &d).message(), "duration \"" + std::string(text) + "\" is too long (at most 24 days)");
+    EXPECT_EQ(ParseDuration(text, &d).message(),
+              "duration \"" + std::string(text) + "\" is too long (at most 24 days)");
     EXPECT_EQ(d, milliseconds(7));
   }
 }

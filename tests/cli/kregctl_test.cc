@@ -132,7 +132,7 @@ TEST_F(KregctlTest, BadInputsExitNonZeroWithOneLine) {
       {{"register", "--service", "demo", "--id", "x", "--ttl", "soon"}, 2, "bad duration \"soon\""},
       {{"register", "--service", "demo", "--id", "x", "--ttl", "0s"}, 2, "the TTL must be longer than 0"},
       {{"register", "--service", "demo", "--id", "x", "--ttl", "99999h"}, 2, "is too long"},
-      {{"register", "--service", "demo", "--id", "x", "--ttl", "9999999999999ms"}, 2, "is too long (at most 24 days)"},
+      {{"register", "--service", "demo", "--id", "x", "--ttl", "9999999999999ms"}, 2, "too long (at most 24 days)"},
       {{"register", "--service", "help", "--id", "x", "--zone", "\xff"}, 1, "not valid UTF-8"},
       {{"watch", "--count", "3x"}, 2, "--count must be a positive number"},
       {{"register", "--service", "demo", "--id", "x", "--addr", "nohost"}, 2, "must be scheme=host:port"},

@@ -58,6 +58,13 @@ TEST(ConfigTest, BadDurationNamesTheKey) {
       << s.message();
 }
 
+TEST(ConfigTest, OverlongDurationIsTooLongNotBad) {
+  Config c;
+  Status s = ParseConfig("registry:\n  plugin: file\n  timeout: 99999999999999999999s\n", "d.yaml", &c);
+  EXPECT_EQ(s.message(),
+            "d.yaml:3:12: registry.timeout: duration \"99999999999999999999s\" is too long (at most 24 days)");
+}
+
 TEST(ConfigTest, MissingPluginIsAnError) {
   Config c;
   Status s = ParseConfig("registry:\n  root: /x\n", "p.yaml", &c);

@@ -82,7 +82,8 @@ TEST(PluginLoaderTest, FifoIsRefusedWithoutOpeningIt) {
 
   std::vector<PluginListing> found = ListPlugins({dir.path()});
   ASSERT_EQ(found.size(), 1u);
-  EXPECT_NE(found[0].status.message().find("is a FIFO, not a regular file"), std::string::npos) << found[0].status.message();
+  EXPECT_NE(found[0].status.message().find("is a FIFO, not a regular file"), std::string::npos)
+      << found[0].status.message();
 }
 
 TEST(PluginLoaderTest, DirectoryIsRefused) {
