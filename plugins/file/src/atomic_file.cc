@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 
 #include "path_util.h"
 
@@ -82,13 +83,10 @@ Status NotARegularFile(const std::string& path, mode_t mode) {
 void RemoveTempFiles(const std::string& path) {
   const std::string dir = DirName(path);
   const std::string prefix = BaseName(path) + kTempInfix;
-  const std::string fixed_name = BaseName(path) + ".tmp";  // earlier kreg versions' name
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) return;
   while (const dirent* entry = readdir(d)) {
-    if (std::strncmp(entry->d_name, prefix.c_str(), prefix.size()) == 0 || fixed_name == entry->d_name) {
-      unlink((dir + "/" + entry->d_name).c_str());
-    }
+    if (std::strncmp(entry->d_name, prefix.c_str(), prefix.size()) == 0) unlink((dir + "/" + entry->d_name).c_str());
   }
   closedir(d);
 }
@@ -110,7 +108,11 @@ Status ReadFile(const std::string& path, std::string* contents, FileIdentity* id
   // writer came, past every timeout.
   Fd fd(open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) {
-    if (errno != ENOENT) return IoError("cannot open", path, errno);
+    const int err = errno;
+    struct stat st;
+    // A socket cannot be opened at all (ENXIO).
+    if (err != ENOENT && stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return NotARegularFile(path, st.st_mode);
+    if (err != ENOENT) return IoError("cannot open", path, err);
     *identity = FileIdentity();
     return Status::OK();
   }
@@ -132,9 +134,11 @@ Status ReadFile(const std::string& path, std::string* contents, FileIdentity* id
   return Status::OK();
 }
 
-Status ReplaceFile(const std::string& path, const std::string& contents, FileIdentity* identity) {
-  // A writable directory would let the rename replace it anyway.
-  if (access(path.c_str(), W_OK) != 0 && errno == EACCES) {
+Status ReplaceFile(const std::string& path, const std::string& contents, const std::function<Status()>& may_commit,
+                   FileIdentity* identity) {
+  // A writable directory would let the rename replace it anyway. The
+  // effective ids decide, as they do for the write itself.
+  if (faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0 && errno == EACCES) {
     return Status::PermissionDenied("registry file " + path +
                                     " is read-only to this process: nothing was written. Give it write "
                                     "permission (chmod u+w, or run as its owner) to change the registry");
@@ -161,6 +165,11 @@ Status ReplaceFile(const std::string& path, const std::string& contents, FileIde
     int err = errno;
     unlink(tmp.c_str());
     return IoError("cannot sync", tmp, err);
+  }
+  Status commit = may_commit();
+  if (!commit.ok()) {
+    unlink(tmp.c_str());
+    return commit;
   }
   if (rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;

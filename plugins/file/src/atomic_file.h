@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "kreg/status.hpp"
@@ -46,11 +47,14 @@ Status NotARegularFile(const std::string& path, mode_t mode);
 // either the old or the new content, never a mix: writes a temporary file
 // of this call's own beside it (`path` + ".tmp-" + a unique suffix, created
 // exclusively, so nothing already there is followed or shared), fsyncs it,
-// renames it over `path`, fsyncs the directory. The new file keeps the old
-// one's permission bits (not its owner). PERMISSION_DENIED, writing
-// nothing, when this process may not write the file itself. On success
+// asks `may_commit`, renames it over `path`, fsyncs the directory. The new
+// file keeps the old one's permission bits (not its owner). Writing
+// nothing: PERMISSION_DENIED when this process may not write the file
+// itself, or what `may_commit` answered when it is not OK (the caller's
+// last look, e.g. at its lock, as late as it can be taken). On success
 // *identity is that of the new file.
-Status ReplaceFile(const std::string& path, const std::string& contents, FileIdentity* identity);
+Status ReplaceFile(const std::string& path, const std::string& contents, const std::function<Status()>& may_commit,
+                   FileIdentity* identity);
 
 // Removes the temporary files of ReplaceFile(path) that writers killed
 // mid-write left behind. REQUIRES: the caller holds the file's lock, so no

@@ -6,8 +6,9 @@
 #include <string_view>
 #include <utility>
 
-#include "kreg/json_format.hpp"
 #include "json_text.h"
+#include "kreg/json_format.hpp"
+#include "kreg/validate.hpp"
 
 namespace kreg {
 namespace file {
@@ -49,24 +50,45 @@ class UnreadableParts {
   std::vector<JsonProblem> problems_;
 };
 
+// The first key `members` hold twice; empty when none is.
+std::string KeyTwice(const JsonMembers& members) {
+  // An entry has a handful of members: comparing the pairs allocates nothing.
+  if (members.size() <= 16) {
+    for (size_t i = 1; i < members.size(); ++i) {
+      for (size_t j = 0; j < i; ++j) {
+        if (members[i].first == members[j].first) return members[i].first;
+      }
+    }
+    return std::string();
+  }
+  std::set<std::string_view> keys;
+  for (const auto& [key, value] : members) {
+    if (!keys.insert(key).second) return key;
+  }
+  return std::string();
+}
+
 // Splits one service record into `slot`; a malformed record is kept whole.
 // An entry holding unreadable JSON is malformed on its own; unreadable
 // JSON anywhere else in the record makes the record malformed.
-void ParseServiceRecord(std::string_view where, std::string_view text, const UnreadableParts& unreadable,
-                        Document::ServiceSlot* slot) {
+void ParseServiceRecord(const std::string& name, std::string_view where, std::string_view text,
+                        const UnreadableParts& unreadable, Document::ServiceSlot* slot) {
   auto malformed = [&](const std::string& what) {
     *slot = Document::ServiceSlot();
     slot->malformed = std::string(where) + ": " + what;
     slot->malformed_text = std::string(text);
   };
+  // Served, it could be neither read nor removed by name.
+  Status valid = ValidateName("service name", name);
+  if (!valid.ok()) return malformed("its key is no service name: " + valid.message());
   JsonMembers members;
   if (!ObjectMembers(text, &members)) return malformed("not a JSON object");
+  // Reading one of two and dropping the other would lose it at the next write.
+  const std::string record_key_twice = KeyTwice(members);
+  if (!record_key_twice.empty()) return malformed("the key " + QuoteJson(record_key_twice) + " appears twice");
   std::optional<int64_t> version;
   size_t unreadable_in_entries = 0;
-  std::set<std::string_view> keys;
   for (const auto& [key, value] : members) {
-    // Reading one of two and dropping the other would lose it at the next write.
-    if (!keys.insert(key).second) return malformed("the key " + QuoteJson(key) + " appears twice");
     if (key == "version") {
       version = IntegerValue(value);
     } else if (key == "instances") {
@@ -84,16 +106,22 @@ void ParseServiceRecord(std::string_view where, std::string_view text, const Unr
         }
         JsonMembers fields;
         if (ObjectMembers(entry, &fields)) {
-          std::set<std::string_view> names;
           for (const auto& [field, field_value] : fields) {
-            // The lease's rewrite would change one, the decode read the other.
-            if (!names.insert(field).second) s.unreadable = "holds the key " + QuoteJson(field) + " twice";
             if (field == "expires_at_ms") s.lease = IntegerValue(field_value);
           }
+          // The lease's rewrite would change one, the decode read the other.
+          const std::string twice = KeyTwice(fields);
+          if (!twice.empty()) s.unreadable = "holds the key " + QuoteJson(twice) + " twice";
         }
       }
     } else {
       if (const char* what = unreadable.In(value)) return malformed(QuoteJson(key) + " " + what);
+      JsonMembers fields;
+      if (key == "property" && ObjectMembers(value, &fields)) {
+        // A restamp changes its first "version", the decode reads the last.
+        const std::string twice = KeyTwice(fields);
+        if (!twice.empty()) return malformed("\"property\" holds the key " + QuoteJson(twice) + " twice");
+      }
       slot->others[key] = std::string(value);
     }
   }
@@ -177,7 +205,7 @@ Status Document::Parse(std::string path, std::string_view bytes, Document* out) 
   for (const auto& [name, record] : services) {
     auto [slot, added] = doc.services_.try_emplace(name);
     if (!added) return not_kreg("the service " + QuoteJson(name) + " appears twice");
-    ParseServiceRecord(ServiceWhere(doc.path_, name), record, unreadable, &slot->second);
+    ParseServiceRecord(name, ServiceWhere(doc.path_, name), record, unreadable, &slot->second);
     unreadable_in_records += unreadable.CountIn(record);
   }
   // A service's name is part of the file's structure, not of its record.

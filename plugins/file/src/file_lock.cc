@@ -138,7 +138,7 @@ Status FileLock::Acquire(const std::string& lock_path, Clock::time_point deadlin
     flock(fd_, LOCK_UN);
     close(fd_);
     fd_ = -1;
-    if (Clock::now() >= deadline) return held;
+    if (Clock::now() >= deadline) return LockTimeout(lock_path);
   }
 }
 

@@ -36,7 +36,8 @@ class FileLock {
 
   // OK while the lock file at the path is still the one locked; UNAVAILABLE
   // once someone removed or replaced it, when a writer opening it anew
-  // would not be excluded: a holder checks before it commits a write.
+  // would not be excluded: a holder checks just before it commits a write
+  // (which narrows that race to the rename; nothing can close it).
   // REQUIRES: acquired.
   Status Check() const;
 

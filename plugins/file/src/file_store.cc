@@ -188,9 +188,7 @@ Status FileStore::UpdateInTurn(int64_t now_ms, const Mutation& mutate,
   if (!s.ok()) return s;
   if (doc->dirty()) {
     const std::string bytes = doc->Serialize();
-    s = file_lock.Check();
-    if (!s.ok()) return s;
-    s = ReplaceFile(path_, bytes, &identity);
+    s = ReplaceFile(path_, bytes, [&file_lock] { return file_lock.Check(); }, &identity);
     if (!s.ok()) return s;
     doc->MarkSaved();
     content_hash = ContentHash(bytes);

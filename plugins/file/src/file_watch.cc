@@ -68,9 +68,10 @@ Status FileWatch::WatchDirectory() {
   int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0) return Status::Unavailable(std::string("cannot start inotify: ") + std::strerror(errno));
   // Replacement by rename, in-place edits, a new file (a hard or symbolic
-  // link made there is only a create), and removal or renaming away; only
-  // of a directory (a file put where it was would tell nothing of ours).
-  uint32_t mask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR;
+  // link made there is only a create), removal or renaming away, and the
+  // directory moved away; only of a directory (a file put where it was
+  // would tell nothing of ours).
+  uint32_t mask = IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVE_SELF | IN_ONLYDIR;
   if (inotify_add_watch(fd, dir.c_str(), mask) < 0) {
     Status s = Status::Unavailable("cannot watch directory " + dir + ": " + std::strerror(errno));
     close(fd);
@@ -107,45 +108,60 @@ void FileWatch::Run() {
     if (fds[0].revents != 0) return;
     if (inotify_fd_ < 0 && WatchDirectory().ok()) {
       log_.Info("file: the directory of " + store_->path() + " is back; the watch resumes");
-      Reload();
+      Reload(/*report_failure=*/true);
       continue;
     }
-    if ((count == 2 && fds[1].revents != 0 && FileChanged()) || SweepTimeoutMs() == 0) Reload();
+    const Change change = count == 2 && fds[1].revents != 0 ? FileChanged() : Change::kNone;
+    if (change == Change::kChanged || SweepTimeoutMs() == 0) {
+      Reload(/*report_failure=*/true);
+    } else if (change == Change::kCreated) {
+      // A link made there is whole at once; a file being written there is
+      // read again at its close-write, so a read of it half written says
+      // nothing yet.
+      Reload(/*report_failure=*/false);
+    }
   }
 }
 
-bool FileWatch::FileChanged() {
+FileWatch::Change FileWatch::FileChanged() {
   alignas(inotify_event) char buf[4096];
-  bool changed = false;
+  Change change = Change::kNone;
   for (;;) {
     ssize_t n = read(inotify_fd_, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return changed;  // EAGAIN: drained
+    if (n <= 0) return change;  // EAGAIN: drained
     for (ssize_t at = 0; at < n;) {
       const auto* ev = reinterpret_cast<const inotify_event*>(buf + at);
       at += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
-      if ((ev->mask & IN_IGNORED) != 0) {
-        // The directory itself is gone: no more notifications will come.
+      if ((ev->mask & (IN_IGNORED | IN_MOVE_SELF)) != 0) {
+        // The directory is gone from the path: nothing of the file there
+        // will be told any more.
         std::string message = "the directory of " + store_->path() +
-                              " was removed; the watch resumes once a directory is there again";
+                              " was removed or moved away; the watch resumes once a directory is there again";
         log_.Error("file: " + message);
         sink_->Push(ErrorEvent(message));
         close(inotify_fd_);
         inotify_fd_ = -1;
-        return true;
+        return Change::kChanged;
       }
       // An overflowed queue may have dropped events of our file.
-      if ((ev->mask & IN_Q_OVERFLOW) != 0 || (ev->len > 0 && name_ == ev->name)) changed = true;
+      if ((ev->mask & IN_Q_OVERFLOW) != 0 || (ev->len > 0 && name_ == ev->name)) {
+        if ((ev->mask & IN_CREATE) == 0) {
+          change = Change::kChanged;
+        } else if (change == Change::kNone) {
+          change = Change::kCreated;
+        }
+      }
     }
   }
 }
 
-void FileWatch::Reload() {
+void FileWatch::Reload(bool report_failure) {
   std::shared_ptr<const Snapshot> snapshot;
   Status s = store_->Read(NowMs(), &snapshot);
   if (!s.ok()) {
     sweep_not_before_ms_ = NowMs() + kSweepRetryMs;
-    if (!broken_) {
+    if (report_failure && !broken_) {
       broken_ = true;
       log_.Warn("file: watch cannot read the registry: " + s.message());
       sink_->Push(ErrorEvent(s.message()));

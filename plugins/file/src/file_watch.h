@@ -48,10 +48,18 @@ class FileWatch : public plugin::WatchSource {
   // Starts inotify on the file's directory: inotify_fd_.
   Status WatchDirectory();
   void Run();
-  // Drains the inotify queue; true when it reported a change of our file.
-  bool FileChanged();
-  // Re-reads the file and pushes the events since the last read.
-  void Reload();
+  // What the inotify queue told of our file since the last look.
+  enum class Change {
+    kNone,
+    kCreated,  // only that it was created (linked in, or being written)
+    kChanged,
+  };
+  // Drains the inotify queue.
+  Change FileChanged();
+  // Re-reads the file and pushes the events since the last read; a read
+  // that fails is reported (one ERROR until a read succeeds) only when
+  // `report_failure`.
+  void Reload(bool report_failure);
   // poll() timeout until the next read for lapsed leases is due; -1 for none.
   int SweepTimeoutMs() const;
 

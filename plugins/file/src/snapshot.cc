@@ -4,7 +4,6 @@
 
 #include "kreg/data_model.hpp"
 #include "kreg/json_format.hpp"
-#include "kreg/validate.hpp"
 
 namespace kreg {
 namespace file {
@@ -36,12 +35,6 @@ Snapshot DecodeSnapshot(const Document& doc, const Snapshot* previous, const plu
   for (const auto& [name, slot] : doc.services()) {
     if (!slot.malformed.empty()) {
       skip(slot.malformed);
-      continue;
-    }
-    // Served, it could be neither read nor removed by name.
-    Status valid = ValidateName("service name", name);
-    if (!valid.ok()) {
-      skip(ServiceWhere(doc.path(), name) + ": its key is no service name: " + valid.message());
       continue;
     }
     ServiceRecord record;

@@ -232,6 +232,9 @@ INSTANTIATE_TEST_SUITE_P(
                                   R"({"data":{"hostname":"h"},"version":1,"data_version":1,"expires_at_ms":1,)"
                                   R"("expires_at_ms":99999999999999})",
                                   "holds the key \"expires_at_ms\" twice"},
+                      ForeignCase{"ServiceWithAPropertyKeyTwice", true,
+                                  R"({"version":1,"instances":{},"property":{"data":{},"version":1,"version":2}})",
+                                  "\"property\" holds the key \"version\" twice"},
                       ForeignCase{"ServiceWithAKeyTwice", true,
                                   R"({"version":1,"instances":{"a":)" + kGoodEntry + R"(},"instances":{}})",
                                   "the key \"instances\" appears twice"},
@@ -241,8 +244,8 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<ForeignCase>& param_info) { return std::string(param_info.param.name); });
 
 // Members another tool added, with numbers no double holds: writes of
-// other records, a refresh and a keepalive of the entry, and a property
-// change keep their text byte for byte.
+// other records, a keepalive of the entry and a property change of the
+// service keep their text byte for byte.
 TEST(FileForeignMembers, KeepTheirText) {
   TempDir dir;
   const std::string path = dir.Join("registry.json");
@@ -281,8 +284,13 @@ TEST_F(FileMalformedRecord, NamesTheApiRefusesAreSkippedAndKept) {
   nlohmann::json bad_id_entry = doc["services"]["svc"]["instances"]["good"];
   bad_id_entry["data"].erase("id");
   for (const char* id : {"a b", "..", "x/y", ""}) doc["services"]["svc"]["instances"][id] = bad_id_entry;
+  // Its lease long over: a sweep that took the service for one of its own
+  // would remove the entry.
   nlohmann::json service = doc["services"]["svc"];
-  service["instances"] = nlohmann::json::object();
+  service["instances"].erase("good");
+  service["instances"]["x"] = doc["services"]["svc"]["instances"]["good"];
+  service["instances"]["x"]["data"]["id"] = "x";
+  service["instances"]["x"]["expires_at_ms"] = 1;
   for (const char* name : {"bad name", ""}) doc["services"][name] = service;
   WriteBytes(path_, doc.dump());
 
@@ -295,6 +303,7 @@ TEST_F(FileMalformedRecord, NamesTheApiRefusesAreSkippedAndKept) {
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].service_name, "svc");
   EXPECT_TRUE(log_.Contains(KREG_LOG_WARN, "services[\"bad name\"]: its key is no service name"));
+  EXPECT_EQ(registry_.Register(MakeInstance("bad name", "y")).code(), KREG_INVALID_ARGUMENT);
 
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "other")).ok());
   nlohmann::json after = ReadJson(path_);

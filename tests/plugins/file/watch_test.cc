@@ -1,5 +1,6 @@
 // Watches: the initial state, live events, versions, lease expiry, errors
 // and cancellation.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -232,20 +233,66 @@ TEST_F(FileWatchTest, AFileLinkedIntoPlaceIsSeen) {
   })) << "the watch missed the file restored by a link";
 }
 
+// The first ERROR event's message, once there is one.
+std::string WaitForError(EventRecorder* recorder) {
+  auto first_error = [](const std::vector<WatchEvent>& seen) -> const WatchEvent* {
+    for (const WatchEvent& e : seen) {
+      if (e.type == EventType::kError) return &e;
+    }
+    return nullptr;
+  };
+  if (!recorder->WaitFor([&](const std::vector<WatchEvent>& seen) { return first_error(seen) != nullptr; })) {
+    return "";
+  }
+  return first_error(recorder->events())->message;
+}
+
 TEST_F(FileWatchTest, AWatchGoesOnOnceItsDirectoryIsBack) {
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a")).ok());
   StartWatch();
   std::filesystem::remove_all(dir_.path());
-  ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
-    return seen.back().type == EventType::kError;
-  }));
-  EXPECT_NE(recorder_.events().back().message.find("was removed"), std::string::npos);
+  EXPECT_NE(WaitForError(&recorder_).find("was removed"), std::string::npos);
   std::filesystem::create_directory(dir_.path());
   ASSERT_TRUE(registry_.Register(MakeInstance("svc", "b")).ok());
   EXPECT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
     return FindEvent(seen, EventType::kCreate, "svc", "b") >= 0;
   })) << "the watch saw nothing in the new directory";
   CheckVersions(recorder_.events());
+}
+
+TEST_F(FileWatchTest, AWatchGoesOnAfterItsDirectoryIsMovedAway) {
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a")).ok());
+  StartWatch();
+  std::filesystem::rename(dir_.path(), dir_.path() + ".old");
+  std::filesystem::create_directory(dir_.path());
+  EXPECT_NE(WaitForError(&recorder_).find("moved away"), std::string::npos);
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "b")).ok());
+  EXPECT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    return FindEvent(seen, EventType::kCreate, "svc", "b") >= 0;
+  })) << "the watch followed the old directory";
+  std::filesystem::remove_all(dir_.path() + ".old");
+}
+
+// cat backup > registry.json: the create comes before the content.
+TEST_F(FileWatchTest, AFileWrittenInPlaceIsReadOnceWhole) {
+  ASSERT_TRUE(registry_.Register(MakeInstance("svc", "a")).ok());
+  const std::string content = ReadBytes(path_);
+  StartWatch();
+  std::filesystem::remove(path_);
+  ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    return FindEvent(seen, EventType::kDelete, "svc", "a") >= 0;
+  }));
+  int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  std::this_thread::sleep_for(milliseconds(300));  // the watch wakes for the create meanwhile
+  ASSERT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  ASSERT_EQ(close(fd), 0);
+  ASSERT_TRUE(recorder_.WaitFor([](const std::vector<WatchEvent>& seen) {
+    return seen.back().type == EventType::kCreate && seen.back().instance.id == "a";
+  }));
+  for (const WatchEvent& e : recorder_.events()) {
+    EXPECT_NE(e.type, EventType::kError) << "the empty file just created was reported: " << e.message;
+  }
 }
 
 TEST_F(FileWatchTest, CancelWhileEventsFlow) {
