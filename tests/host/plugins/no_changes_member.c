@@ -1,6 +1,6 @@
 /* A 1.3 table with every member up to 1.2 but get_service_changes NULL:
  * the host would call it, so it must refuse the plugin. */
-#include "kreg/kreg.h"
+#include "hands_back.h"
 
 static kreg_status Create(const kreg_init_options* options, kreg_backend** out, char* err, size_t err_size) {
   (void)options;
@@ -57,11 +57,4 @@ static kreg_plugin table = {sizeof(kreg_plugin), 1, 3, "partial", "no get_servic
                             Create, Destroy, Type, Register, Deregister, Get, List, Watch, WatchCancel,
                             SetProperty, GetSince, RegisterAsync, 0};
 
-KREG_PLUGIN_EXPORT kreg_status kreg_plugin_entry(const kreg_host_info* host, const kreg_plugin** out, char* err,
-                                                 size_t err_size) {
-  (void)host;
-  (void)err;
-  (void)err_size;
-  *out = &table;
-  return KREG_OK;
-}
+KREG_TEST_PLUGIN_HANDS_BACK(table)
