@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -99,6 +100,11 @@ bool EventRecorder::WaitForCount(size_t n, std::chrono::milliseconds timeout) {
 std::vector<WatchEvent> EventRecorder::events() const {
   std::lock_guard<std::mutex> lock(mu_);
   return events_;
+}
+
+bool IsSymlink(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 std::string ReadBytes(const std::string& path) {

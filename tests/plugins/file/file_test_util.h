@@ -67,6 +67,8 @@ class EventRecorder {
 using testing::MakeInstance;
 
 std::string ReadBytes(const std::string& path);
+// True when `path` itself is a symbolic link.
+bool IsSymlink(const std::string& path);
 void WriteBytes(const std::string& path, const std::string& bytes);
 // Replaces the file at `path` by rename, as a tool that restores a copy
 // would: a watch never sees it half written.

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
@@ -31,16 +32,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using testing::LockHolder;
-
-bool IsSymlink(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0;
-}
 
 std::vector<std::string> Names(const std::string& dir) {
   std::vector<std::string> names;
@@ -222,7 +213,7 @@ TEST(FileForeignFiles, AWriterWaitingForARemovedLockFileWaitsForItsSuccessor) {
   Status s = reg.get();
   EXPECT_EQ(s.code(), KREG_TIMEOUT) << "the register wrote while another process held the lock: " << s.ToString();
   EXPECT_NE(s.message().find("pid " + std::to_string(second.process().pid())), std::string::npos) << s.ToString();
-  EXPECT_FALSE(Exists(path));
+  EXPECT_FALSE(std::filesystem::exists(path));
 }
 
 }  // namespace

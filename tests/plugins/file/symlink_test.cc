@@ -1,7 +1,6 @@
 // A registry path that is a symbolic link names the registry its target
 // holds: a process using the link and one using the target share it.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "file_test_util.h"
@@ -9,11 +8,6 @@
 namespace kreg {
 namespace file_test {
 namespace {
-
-bool IsSymlink(const std::string& path) {
-  struct stat st;
-  return lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode);
-}
 
 TEST(FileSymlink, LinkAndTargetShareOneRegistry) {
   TempDir dir;
